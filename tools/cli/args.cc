@@ -1,0 +1,120 @@
+#include "tools/cli/args.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace kiln::cli {
+
+std::string ParsedArgs::Get(const std::string& name) const {
+  auto it = values.find(name);
+  return it == values.end() || it->second.empty() ? std::string() : it->second.back();
+}
+
+const std::vector<std::string>& ParsedArgs::GetAll(const std::string& name) const {
+  static const std::vector<std::string> kEmpty;
+  auto it = values.find(name);
+  return it == values.end() ? kEmpty : it->second;
+}
+
+ArgParser::ArgParser(std::string usage, std::string description, int min_positional,
+                     int max_positional)
+    : usage_(std::move(usage)),
+      description_(std::move(description)),
+      min_positional_(min_positional),
+      max_positional_(max_positional) {}
+
+ArgParser& ArgParser::Flag(FlagSpec spec) {
+  flags_.push_back(std::move(spec));
+  return *this;
+}
+
+const FlagSpec* ArgParser::Find(const std::string& name) const {
+  for (const FlagSpec& f : flags_) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<ParsedArgs> ArgParser::Parse(const std::vector<std::string>& args) const {
+  ParsedArgs out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (!absl::StartsWith(a, "--") || a == "--") {
+      if (absl::StartsWith(a, "-") && a.size() > 1 && a != "-") {
+        return absl::InvalidArgumentError(absl::StrCat("unknown option '", a, "'"));
+      }
+      out.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const FlagSpec* spec = Find(name);
+    if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag '--", name, "'"));
+    if (spec->value_name.empty()) {
+      if (has_value && value != "true" && value != "false") {
+        return absl::InvalidArgumentError(absl::StrCat("flag --", name, " takes no value"));
+      }
+      out.values[name] = {has_value ? value : "true"};
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", name, " needs a value (", spec->value_name, ")"));
+      }
+      value = args[++i];
+    }
+    if (!spec->choices.empty() &&
+        std::find(spec->choices.begin(), spec->choices.end(), value) == spec->choices.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, "=", value, " is not one of ",
+                                                     absl::StrJoin(spec->choices, ", ")));
+    }
+    auto& slot = out.values[name];
+    if (!spec->repeated) slot.clear();
+    slot.push_back(value);
+  }
+  for (const FlagSpec& f : flags_) {
+    if (!out.values.contains(f.name) && !f.default_value.empty()) {
+      out.values[f.name] = {f.default_value};
+    }
+  }
+  if (out.help) return out;
+  int n = static_cast<int>(out.positional.size());
+  if (n < min_positional_ || (max_positional_ >= 0 && n > max_positional_)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("wrong number of arguments; usage: kiln ", usage_));
+  }
+  return out;
+}
+
+std::string ArgParser::Help() const {
+  std::string out = absl::StrCat("usage: kiln ", usage_, "\n\n", description_, "\n");
+  if (!flags_.empty()) out += "\nflags:\n";
+  for (const FlagSpec& f : flags_) {
+    std::string left = absl::StrCat("  --", f.name);
+    if (!f.value_name.empty()) absl::StrAppend(&left, "=", f.value_name);
+    std::string right = f.help;
+    if (!f.choices.empty()) absl::StrAppend(&right, " (one of: ", absl::StrJoin(f.choices, ", "), ")");
+    if (!f.default_value.empty()) absl::StrAppend(&right, " [default: ", f.default_value, "]");
+    if (f.repeated) absl::StrAppend(&right, " [repeatable]");
+    if (left.size() < 28) left.resize(28, ' ');
+    else left += "\n" + std::string(28, ' ');
+    absl::StrAppend(&out, left, right, "\n");
+  }
+  out += "  --help                    show this help\n";
+  return out;
+}
+
+}  // namespace kiln::cli
