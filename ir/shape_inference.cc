@@ -1,6 +1,7 @@
 #include "ir/shape_inference.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_set.h"
@@ -244,6 +245,15 @@ absl::Status InferContext::Unify(const DimExpr& a, const DimExpr& b) {
 absl::Status InferContext::Assume(const DimExpr& lhs, DimConstraint::Kind kind,
                                   const DimExpr& rhs) {
   return env_.Assume(lhs, kind, rhs, node_.Describe());
+}
+
+DimExpr InferContext::DataDependentDim(int output, int dim) const {
+  std::string name = "_";
+  for (char c : node_.output(output)->name()) {
+    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  }
+  absl::StrAppend(&name, "_", dim);
+  return DimExpr::Symbol(name);
 }
 
 absl::StatusOr<int64_t> InferContext::NormalizeAxis(int64_t axis, int64_t rank) const {

@@ -84,6 +84,11 @@ class InferContext {
   absl::Status Unify(const DimExpr& a, const DimExpr& b);
   absl::Status Assume(const DimExpr& lhs, DimConstraint::Kind kind, const DimExpr& rhs);
   DimExpr Canon(const DimExpr& d) const { return env_.Canon(d); }
+  // A fresh symbol for dim `dim` of output `output` whose size depends on tensor data (a
+  // Reshape to a shape that is a graph input, a Range over runtime scalars). The name is
+  // derived from the output's name, so re-inference gives the same symbol; the reference
+  // executor binds it from the computed tensor.
+  DimExpr DataDependentDim(int output, int dim) const;
 
   // Maps a possibly negative axis into [0, rank) or fails naming the node.
   absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank) const;

@@ -64,6 +64,13 @@ absl::StatusOr<std::vector<Tensor>> Execute(const Graph& graph, absl::Span<const
     for (int i = 0; i < n->num_outputs(); ++i) {
       const Value* out = n->output(i);
       Tensor& t = (*result)[i];
+      // Data-dependent dims are plain symbols that no input bound: bind them now.
+      if (t.rank() == out->type().rank()) {
+        for (int64_t d = 0; d < t.rank(); ++d) {
+          const DimExpr& dim = out->type().dims[d];
+          if (dim.is_symbol()) bindings.try_emplace(std::string(dim.symbol_name()), t.shape()[d]);
+        }
+      }
       ASSIGN_OR_RETURN(std::vector<int64_t> want, EvaluateDims(out->type().dims, bindings));
       if (t.dtype() != out->type().dtype || t.shape() != want) {
         return absl::InternalError(absl::StrCat(
