@@ -30,5 +30,5 @@ if [[ -d "$shared/models" ]]; then
 else
   echo "verify: $shared not found; shared models and node tests not run"
 fi
-echo "verify total: $total_pass passed, $total_fail failed, $total_skip skipped"
+echo "total: $total_pass passed, $total_fail failed, $total_skip skipped"
 [[ $total_fail -eq 0 ]]
