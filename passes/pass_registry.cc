@@ -1,0 +1,43 @@
+// Pass names -> factories.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "passes/passes.h"
+
+namespace kiln {
+namespace {
+
+struct Entry {
+  const char* name;
+  std::unique_ptr<Pass> (*create)();
+};
+
+const std::vector<Entry>& Registry() {
+  static const std::vector<Entry> kEntries = {
+      {"constant-folding", &CreateConstantFolding},
+      {"cse", &CreateCommonSubexpressionElimination},
+      {"dce", &CreateDeadCodeElimination},
+      {"simplify-noops", &CreateSimplifyNoOps},
+  };
+  return kEntries;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Pass>> CreatePass(absl::string_view name) {
+  for (const Entry& e : Registry()) {
+    if (name == e.name) return e.create();
+  }
+  return absl::NotFoundError(absl::StrCat("unknown pass '", name, "'; known passes: ",
+                                          absl::StrJoin(PassNames(), ", ")));
+}
+
+std::vector<std::string> PassNames() {
+  std::vector<std::string> names;
+  for (const Entry& e : Registry()) names.emplace_back(e.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace kiln
