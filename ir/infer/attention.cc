@@ -11,8 +11,8 @@ namespace {
 absl::StatusOr<DimExpr> HeadSize(InferContext& ctx, const DimExpr& hidden, int64_t heads,
                                  absl::string_view what) {
   if (auto h = hidden.as_const(); h && *h % heads != 0) {
-    return ctx.Error(absl::StrCat(what, " hidden size ", *h, " is not divisible by ", heads,
-                                  " heads"));
+    return ctx.Error(
+        absl::StrCat(what, " hidden size ", *h, " is not divisible by ", heads, " heads"));
   }
   DimExpr head = DimExpr::FloorDiv(hidden, DimExpr(heads));
   RETURN_IF_ERROR(ctx.Unify(hidden, head * DimExpr(heads)));
@@ -41,8 +41,8 @@ absl::Status CheckAttentionMask(InferContext& ctx, const std::vector<DimExpr>& t
     const DimExpr& got = mask[i];
     if (i + 1 == mask.size()) {
       if (auto g = got.as_const(), w = want.as_const(); g && w && *g > *w) {
-        return ctx.Error(absl::StrCat("attn_mask last dim ", *g, " exceeds the total sequence ",
-                                      "length ", *w));
+        return ctx.Error(
+            absl::StrCat("attn_mask last dim ", *g, " exceeds the total sequence length ", *w));
       }
       RETURN_IF_ERROR(ctx.Assume(got, DimConstraint::Kind::kLe, want));
       continue;
@@ -81,9 +81,8 @@ absl::Status InferAttention(InferContext& ctx) {
   RETURN_IF_ERROR(ctx.ExpectDType(0, {DType::kF32, DType::kF16, DType::kBF16, DType::kF64}));
   for (int i : {1, 2, 4, 5}) {
     if (ctx.has_input(i) && ctx.input_dtype(i) != ctx.input_dtype(0)) {
-      return ctx.Unsupported(absl::StrCat("input ", i, " has dtype ",
-                                          DTypeName(ctx.input_dtype(i)), " but Q has ",
-                                          DTypeName(ctx.input_dtype(0)),
+      return ctx.Unsupported(absl::StrCat("input ", i, " has dtype ", DTypeName(ctx.input_dtype(i)),
+                                          " but Q has ", DTypeName(ctx.input_dtype(0)),
                                           " (mixed Q and K/V dtypes)"));
     }
   }
@@ -126,8 +125,8 @@ absl::Status InferAttention(InferContext& ctx) {
     RETURN_IF_ERROR(ctx.Unify(v[1], kv_heads));
     RETURN_IF_ERROR(ctx.Unify(v[2], kv_seq));
     if (k[3].is_const() && head.is_const() && k[3] != head) {
-      return ctx.Error(absl::StrCat("Q head size ", head.ToString(), " differs from K's ",
-                                    k[3].ToString()));
+      return ctx.Error(
+          absl::StrCat("Q head size ", head.ToString(), " differs from K's ", k[3].ToString()));
     }
     RETURN_IF_ERROR(ctx.Unify(k[3], head));
   }
@@ -145,9 +144,10 @@ absl::Status InferAttention(InferContext& ctx) {
     const std::vector<DimExpr>& pk = ctx.input_dims(4);
     const std::vector<DimExpr>& pv = ctx.input_dims(5);
     if (pk.size() != 4 || pv.size() != 4) return ctx.Error("past_key and past_value must be 4-D");
-    for (const auto& [got, want] : {std::pair{pk[0], batch}, {pk[1], kv_heads}, {pk[3], head},
-                                    {pv[0], batch}, {pv[1], kv_heads}, {pv[2], pk[2]},
-                                    {pv[3], v_head}}) {
+    const std::pair<DimExpr, DimExpr> must_equal[] = {
+        {pk[0], batch},    {pk[1], kv_heads}, {pk[3], head},  {pv[0], batch},
+        {pv[1], kv_heads}, {pv[2], pk[2]},    {pv[3], v_head}};
+    for (const auto& [got, want] : must_equal) {
       RETURN_IF_ERROR(ctx.Unify(got, want));
     }
     total = pk[2] + kv_seq;
@@ -201,11 +201,10 @@ absl::Status InferRotaryEmbedding(InferContext& ctx) {
   const std::vector<DimExpr>& sin = ctx.input_dims(2);
   const size_t cache_rank = ctx.has_input(3) ? 2 : 3;
   if (cos.size() != cache_rank || sin.size() != cache_rank) {
-    return ctx.Error(absl::StrCat("cos_cache and sin_cache must be ", cache_rank, "-D ",
-                                  ctx.has_input(3) ? "[max_position, rotary_dim/2]"
-                                                   : "[batch, seq, rotary_dim/2]",
-                                  ", got ", ctx.input_type(1).ToString(), " and ",
-                                  ctx.input_type(2).ToString()));
+    return ctx.Error(absl::StrCat(
+        "cos_cache and sin_cache must be ", cache_rank, "-D ",
+        ctx.has_input(3) ? "[max_position, rotary_dim/2]" : "[batch, seq, rotary_dim/2]", ", got ",
+        ctx.input_type(1).ToString(), " and ", ctx.input_type(2).ToString()));
   }
   for (size_t i = 0; i < cache_rank; ++i) RETURN_IF_ERROR(ctx.Unify(sin[i], cos[i]));
   if (auto got = ctx.Canon(cos.back()).as_const(), want = ctx.Canon(half).as_const();

@@ -16,7 +16,8 @@ absl::StatusOr<std::vector<int64_t>> SpatialAttr(const InferContext& ctx, absl::
     return ctx.Error(absl::StrCat(name, " has ", v->size(), " values, expected ", n));
   }
   for (int64_t x : *v) {
-    if (x < min) return ctx.Error(absl::StrCat(name, " [", absl::StrJoin(*v, ","), "] must be >= ", min));
+    if (x < min)
+      return ctx.Error(absl::StrCat(name, " [", absl::StrJoin(*v, ","), "] must be >= ", min));
   }
   return *v;
 }
@@ -27,7 +28,9 @@ absl::Status InferConv(InferContext& ctx) {
   RETURN_IF_ERROR(ctx.ExpectDType(0, {DType::kF32, DType::kF16, DType::kBF16, DType::kF64}));
   RETURN_IF_ERROR(ctx.ExpectSameDType({0, 1, 2}));
   const int64_t rank = ctx.input_rank(0);
-  if (rank < 3) return ctx.Error(absl::StrCat("X must be [N, C, spatial...], got ", ctx.input_type(0).ToString()));
+  if (rank < 3)
+    return ctx.Error(
+        absl::StrCat("X must be [N, C, spatial...], got ", ctx.input_type(0).ToString()));
   if (ctx.input_rank(1) != rank) {
     return ctx.Error(absl::StrCat("W ", ctx.input_type(1).ToString(), " must have the rank of X ",
                                   ctx.input_type(0).ToString()));
@@ -59,7 +62,8 @@ absl::Status InferConv(InferContext& ctx) {
   }
   RETURN_IF_ERROR(ctx.Unify(x[1], w[1] * DimExpr(group)));
   if (auto m = w[0].as_const(); m && *m % group != 0) {
-    return ctx.Error(absl::StrCat("W has ", *m, " output channels, not divisible by group ", group));
+    return ctx.Error(
+        absl::StrCat("W has ", *m, " output channels, not divisible by group ", group));
   }
   if (ctx.has_input(2)) {
     if (ctx.input_rank(2) != 1) return ctx.Error("B must be 1-D");

@@ -40,8 +40,8 @@ absl::Status InferEinsum(InferContext& ctx) {
       }
       auto merged = ctx.BroadcastDim(*size, dim);
       if (!merged.ok()) {
-        return ctx.Error(absl::StrCat("equation '", equation, "': operand ", i, " dim ", d,
-                                      " is ", ctx.Canon(dim).ToString(), ", another operand has ",
+        return ctx.Error(absl::StrCat("equation '", equation, "': operand ", i, " dim ", d, " is ",
+                                      ctx.Canon(dim).ToString(), ", another operand has ",
                                       ctx.Canon(*size).ToString()));
       }
       size = *merged;

@@ -140,8 +140,8 @@ absl::StatusOr<EinsumLayout> ResolveEinsum(const EinsumEquation& eq,
   for (size_t i = 0; i < ranks.size(); ++i) {
     layout.inputs.push_back(expand(eq.inputs[i], covered[i]));
   }
-  bool out_ellipsis = std::find(eq.output.begin(), eq.output.end(), EinsumEquation::kEllipsis) !=
-                      eq.output.end();
+  bool out_ellipsis =
+      std::find(eq.output.begin(), eq.output.end(), EinsumEquation::kEllipsis) != eq.output.end();
   if (!out_ellipsis && max_covered > 0) {
     return absl::InvalidArgumentError(
         "operands have ellipsis dims but the output has no '...' to keep them");

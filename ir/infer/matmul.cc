@@ -26,8 +26,8 @@ absl::Status InferMatMul(InferContext& ctx) {
   const DimExpr& ka = a[a.size() - 1];
   const DimExpr& kb = b[b.size() - 2];
   if (ka.is_const() && kb.is_const() && ka != kb) {
-    return ctx.Error(absl::StrCat("inner dimensions differ: ", ctx.input_type(0).ToString(),
-                                  " @ ", ctx.input_type(1).ToString()));
+    return ctx.Error(absl::StrCat("inner dimensions differ: ", ctx.input_type(0).ToString(), " @ ",
+                                  ctx.input_type(1).ToString()));
   }
   RETURN_IF_ERROR(ctx.Unify(ka, kb));
   std::vector<DimExpr> a_batch(a.begin(), a.end() - 2), b_batch(b.begin(), b.end() - 2);
@@ -52,9 +52,8 @@ absl::Status InferGemm(InferContext& ctx) {
   DimExpr m = trans_a ? a[1] : a[0], ka = trans_a ? a[0] : a[1];
   DimExpr kb = trans_b ? b[1] : b[0], n = trans_b ? b[0] : b[1];
   if (ka.is_const() && kb.is_const() && ka != kb) {
-    return ctx.Error(absl::StrCat("inner dimensions differ: ", ka.ToString(), " vs ",
-                                  kb.ToString(), " (transA=", trans_a, ", transB=", trans_b,
-                                  ")"));
+    return ctx.Error(absl::StrCat("inner dimensions differ: ", ka.ToString(), " vs ", kb.ToString(),
+                                  " (transA=", trans_a, ", transB=", trans_b, ")"));
   }
   RETURN_IF_ERROR(ctx.Unify(ka, kb));
   if (ctx.has_input(2)) {

@@ -24,8 +24,8 @@ absl::StatusOr<AttnDims> GetDims(const KernelContext& ctx) {
   const Tensor& v = ctx.input(2);
   AttnDims d;
   const int64_t rank = q.rank();
-  if ((rank != 3 && rank != 4) || k.rank() != rank || v.rank() != rank ||
-      k.dtype() != q.dtype() || v.dtype() != q.dtype()) {
+  if ((rank != 3 && rank != 4) || k.rank() != rank || v.rank() != rank || k.dtype() != q.dtype() ||
+      v.dtype() != q.dtype()) {
     return ctx.Error("Q, K and V must be 3-D or 4-D with one dtype");
   }
   d.packed = rank == 3;
@@ -70,8 +70,8 @@ absl::StatusOr<AttnDims> GetDims(const KernelContext& ctx) {
     if (pk.shape() != want_k || pv.rank() != 4 || pk.dtype() != q.dtype() ||
         pv.dtype() != q.dtype() ||
         pv.shape() != std::vector<int64_t>{d.batch, d.kv_heads, want_k[2], d.v_head}) {
-      return ctx.Error(absl::StrCat("past_key ", pk.TypeString(), " / past_value ",
-                                    pv.TypeString(), " do not match K and V"));
+      return ctx.Error(absl::StrCat("past_key ", pk.TypeString(), " / past_value ", pv.TypeString(),
+                                    " do not match K and V"));
     }
     d.past = want_k[2];
   }
@@ -161,9 +161,71 @@ void SoftmaxRow(std::vector<double>& row) {
 // The stages of a score row that qk_matmul_output_mode can expose.
 enum QkMode { kRawScores = 0, kSoftcapped = 1, kBiased = 2, kProbabilities = 3 };
 
+struct AttnOptions {
+  float softcap;
+  int64_t precision;  // softmax_precision, 0 when absent.
+  int64_t mode;       // qk_matmul_output_mode.
+};
+
+// Turns one row of scaled scores for query (b, h, i) into probabilities, copying the stage
+// that `opt.mode` selects into `qk_row` when the fourth output is wanted.
+template <typename T, typename A>
+void ScoresToProbs(const KernelContext& ctx, const AttnDims& d, const AttnOptions& opt, int64_t b,
+                   int64_t h, int64_t i, A* scores, std::vector<A>& bias,
+                   std::vector<double>& probs, A* qk_row) {
+  auto capture = [&](QkMode stage, const auto* values) {
+    if (qk_row && opt.mode == stage) {
+      for (int64_t j = 0; j < d.total; ++j) qk_row[j] = static_cast<A>(values[j]);
+    }
+  };
+  capture(kRawScores, scores);
+  if (opt.softcap > 0) {
+    for (int64_t j = 0; j < d.total; ++j) {
+      scores[j] = opt.softcap * std::tanh(scores[j] / opt.softcap);
+    }
+  }
+  capture(kSoftcapped, scores);
+  BiasRow<T>(ctx, d, b, h, i, bias);
+  bool all_masked = true;
+  for (int64_t j = 0; j < d.total; ++j) {
+    scores[j] += bias[j];
+    all_masked = all_masked && bias[j] == -std::numeric_limits<A>::infinity();
+  }
+  capture(kBiased, scores);
+  for (int64_t j = 0; j < d.total; ++j) {
+    probs[j] = RoundToPrecision(static_cast<double>(scores[j]), opt.precision);
+  }
+  SoftmaxRow(probs);
+  // The guard is decided on the bias, not the (possibly NaN) scores, as in the reference.
+  for (double& p : probs) p = all_masked ? 0.0 : RoundToPrecision(p, opt.precision);
+  capture(kProbabilities, probs.data());
+}
+
+// [rows, cols] blocks of `x` transposed to [cols, rows], block by block.
+template <typename A>
+std::vector<A> TransposeBlocks(const std::vector<A>& x, int64_t blocks, int64_t rows,
+                               int64_t cols) {
+  std::vector<A> out(x.size());
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const A* src = x.data() + blk * rows * cols;
+    A* dst = out.data() + blk * rows * cols;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+    }
+  }
+  return out;
+}
+
 template <typename T>
 absl::StatusOr<std::vector<Tensor>> AttentionTyped(const KernelContext& ctx, const AttnDims& d) {
   using A = Acc<T>;
+  for (const std::vector<int64_t>& buffer :
+       {std::vector<int64_t>{d.batch, d.q_heads, d.q_seq, d.total},
+        std::vector<int64_t>{d.batch, d.q_heads, d.q_seq, d.v_head}}) {
+    if (auto n = CheckedElementCount(buffer, sizeof(A) + sizeof(double)); !n.ok()) {
+      return ctx.Error(n.status().message());
+    }
+  }
   const Tensor* past_k = ctx.has_input(4) ? &ctx.input(4) : nullptr;
   const Tensor* past_v = ctx.has_input(5) ? &ctx.input(5) : nullptr;
   ASSIGN_OR_RETURN(Tensor q4, ToHeads<T>(ctx.input(0), nullptr, d, d.q_heads, d.q_seq, d.head));
@@ -172,82 +234,56 @@ absl::StatusOr<std::vector<Tensor>> AttentionTyped(const KernelContext& ctx, con
   ASSIGN_OR_RETURN(Tensor present_v,
                    ToHeads<T>(ctx.input(2), past_v, d, d.kv_heads, d.kv_seq, d.v_head));
   // Q and K are each scaled by sqrt(scale), rounded to T like the reference's T-typed product.
-  const double scale = ctx.node.attr_float_opt("scale").value_or(
-      1.0 / std::sqrt(static_cast<double>(d.head)));
+  const double scale =
+      ctx.node.attr_float_opt("scale").value_or(1.0 / std::sqrt(static_cast<double>(d.head)));
   const A root = ToAcc(FromAcc<T>(static_cast<A>(std::sqrt(scale))));
   auto scaled = [&](const Tensor& t) {
     std::vector<A> v = ToAccVector<T>(t);
     for (A& x : v) x = ToAcc(FromAcc<T>(x * root));
     return v;
   };
-  const std::vector<A> qs = scaled(q4), ks = scaled(present_k);
-  const std::vector<A> vs = ToAccVector<T>(present_v);
-  const float softcap = ctx.node.attr_float("softcap");
-  const int64_t precision = ctx.node.attr_int_opt("softmax_precision").value_or(0);
-  const int64_t mode = ctx.node.attr_int("qk_matmul_output_mode");
+  const std::vector<A> qs = scaled(q4), vs = ToAccVector<T>(present_v);
+  // K per KV head as [head, total], so each head's scores are one vectorised GEMM.
+  const std::vector<A> kt =
+      TransposeBlocks(scaled(present_k), d.batch * d.kv_heads, d.total, d.head);
+  const AttnOptions opt{ctx.node.attr_float("softcap"),
+                        ctx.node.attr_int_opt("softmax_precision").value_or(0),
+                        ctx.node.attr_int("qk_matmul_output_mode")};
   const bool want_qk = ctx.node.num_outputs() > 3;
   std::vector<A> y(static_cast<size_t>(d.batch * d.q_heads * d.q_seq * d.v_head), A{0});
   std::vector<A> qk(want_qk ? static_cast<size_t>(d.batch * d.q_heads * d.q_seq * d.total) : 0);
-  std::vector<A> scores(d.total), bias(d.total);
+  std::vector<A> scores(static_cast<size_t>(d.q_seq * d.total)), bias(d.total);
   std::vector<double> probs(d.total);
-  const int64_t group = d.q_heads / d.kv_heads;
   for (int64_t b = 0; b < d.batch; ++b) {
     for (int64_t h = 0; h < d.q_heads; ++h) {
-      const A* kh = ks.data() + (b * d.kv_heads + h / group) * d.total * d.head;
-      const A* vh = vs.data() + (b * d.kv_heads + h / group) * d.total * d.v_head;
+      const int64_t kv = b * d.kv_heads + h / (d.q_heads / d.kv_heads);
+      std::fill(scores.begin(), scores.end(), A{0});
+      GemmAccumulate(qs.data() + (b * d.q_heads + h) * d.q_seq * d.head,
+                     kt.data() + kv * d.head * d.total, scores.data(), d.q_seq, d.head, d.total);
       for (int64_t i = 0; i < d.q_seq; ++i) {
-        const A* qrow = qs.data() + ((b * d.q_heads + h) * d.q_seq + i) * d.head;
-        A* qk_row = want_qk ? qk.data() + ((b * d.q_heads + h) * d.q_seq + i) * d.total : nullptr;
-        auto capture = [&](QkMode stage, const auto& values) {
-          if (qk_row && mode == stage) {
-            for (int64_t j = 0; j < d.total; ++j) qk_row[j] = static_cast<A>(values[j]);
-          }
-        };
+        const int64_t row = (b * d.q_heads + h) * d.q_seq + i;
+        ScoresToProbs<T>(ctx, d, opt, b, h, i, scores.data() + i * d.total, bias, probs,
+                         want_qk ? qk.data() + row * d.total : nullptr);
+        A* yrow =
+            y.data() + (d.packed ? ((b * d.q_seq + i) * d.q_heads + h) * d.v_head : row * d.v_head);
         for (int64_t j = 0; j < d.total; ++j) {
-          A dot = 0;
-          for (int64_t e = 0; e < d.head; ++e) dot += qrow[e] * kh[j * d.head + e];
-          scores[j] = dot;
-        }
-        capture(kRawScores, scores);
-        if (softcap > 0) {
-          for (A& s : scores) s = softcap * std::tanh(s / softcap);
-        }
-        capture(kSoftcapped, scores);
-        BiasRow<T>(ctx, d, b, h, i, bias);
-        bool all_masked = true;
-        for (int64_t j = 0; j < d.total; ++j) {
-          scores[j] += bias[j];
-          all_masked = all_masked && bias[j] == -std::numeric_limits<A>::infinity();
-        }
-        capture(kBiased, scores);
-        for (int64_t j = 0; j < d.total; ++j) {
-          probs[j] = RoundToPrecision(static_cast<double>(scores[j]), precision);
-        }
-        SoftmaxRow(probs);
-        for (double& p : probs) p = all_masked ? 0.0 : RoundToPrecision(p, precision);
-        capture(kProbabilities, probs);
-        A* yrow = y.data() + (d.packed ? ((b * d.q_seq + i) * d.q_heads + h) * d.v_head
-                                       : ((b * d.q_heads + h) * d.q_seq + i) * d.v_head);
-        for (int64_t j = 0; j < d.total; ++j) {
-          // The reference casts P to T before P @ V.
-          const A p = ToAcc(FromAcc<T>(static_cast<A>(probs[j])));
-          const A* vrow = vh + j * d.v_head;
+          const A p = ToAcc(FromAcc<T>(static_cast<A>(probs[j])));  // P is cast to T first.
+          const A* vrow = vs.data() + (kv * d.total + j) * d.v_head;
           for (int64_t e = 0; e < d.v_head; ++e) yrow[e] += p * vrow[e];
         }
       }
     }
   }
   std::vector<int64_t> y_shape = d.packed
-      ? std::vector<int64_t>{d.batch, d.q_seq, d.q_heads * d.v_head}
-      : std::vector<int64_t>{d.batch, d.q_heads, d.q_seq, d.v_head};
+                                     ? std::vector<int64_t>{d.batch, d.q_seq, d.q_heads * d.v_head}
+                                     : std::vector<int64_t>{d.batch, d.q_heads, d.q_seq, d.v_head};
   std::vector<Tensor> outs;
   ASSIGN_OR_RETURN(Tensor yt, (TensorFromAcc<T, A>(y_shape, y)));
   outs.push_back(std::move(yt));
   if (ctx.node.num_outputs() > 1) outs.push_back(present_k);
   if (ctx.node.num_outputs() > 2) outs.push_back(present_v);
   if (want_qk) {
-    ASSIGN_OR_RETURN(Tensor qkt,
-                     (TensorFromAcc<T, A>({d.batch, d.q_heads, d.q_seq, d.total}, qk)));
+    ASSIGN_OR_RETURN(Tensor qkt, (TensorFromAcc<T, A>({d.batch, d.q_heads, d.q_seq, d.total}, qk)));
     outs.push_back(std::move(qkt));
   }
   return outs;
@@ -260,8 +296,8 @@ KernelResult RefAttention(const KernelContext& ctx) {
   ASSIGN_OR_RETURN(AttnDims d, GetDims(ctx));
   if (ctx.has_input(3)) {
     const Tensor& m = ctx.input(3);
-    bool ok = (m.dtype() == DType::kBool || m.dtype() == ctx.input(0).dtype()) &&
-              m.rank() >= 1 && m.rank() <= 4 && m.shape().back() <= d.total;
+    bool ok = (m.dtype() == DType::kBool || m.dtype() == ctx.input(0).dtype()) && m.rank() >= 1 &&
+              m.rank() <= 4 && m.shape().back() <= d.total;
     const int64_t target[3] = {d.batch, d.q_heads, d.q_seq};
     for (int64_t k = 0; ok && k + 1 < m.rank(); ++k) {
       const int64_t dim = m.shape()[k];

@@ -5,6 +5,15 @@
 
 namespace kiln::reference {
 
+absl::StatusOr<int64_t> CheckedElementCount(const std::vector<int64_t>& dims, size_t elem_size) {
+  ASSIGN_OR_RETURN(int64_t n, ElementCount(dims));
+  if (n > kMaxTensorBytes / static_cast<int64_t>(elem_size)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a buffer of [", absl::StrJoin(dims, ","), "] elements is too large"));
+  }
+  return n;
+}
+
 absl::StatusOr<std::vector<int64_t>> BroadcastBatch(const std::vector<int64_t>& a,
                                                     const std::vector<int64_t>& b) {
   const size_t rank = std::max(a.size(), b.size());

@@ -74,7 +74,8 @@ absl::StatusOr<Tensor> TensorFromAcc(std::vector<int64_t> shape, absl::Span<cons
 }
 
 // c[m, n] += a[m, k] * b[k, n] (row-major, contiguous). Loops i-k-j over blocks of B small
-// enough to stay in cache, so the inner loop streams rows of B and C and vectorises.
+// enough to stay in cache, four rows of A at a time so each loaded element of B is used four
+// times; the inner loop streams rows of B and C and vectorises.
 template <typename A>
 void GemmAccumulate(const A* a, const A* b, A* c, int64_t m, int64_t k, int64_t n) {
   constexpr int64_t kBlockK = 128, kBlockN = 512;
@@ -82,7 +83,26 @@ void GemmAccumulate(const A* a, const A* b, A* c, int64_t m, int64_t k, int64_t 
     const int64_t k1 = std::min(k, k0 + kBlockK);
     for (int64_t j0 = 0; j0 < n; j0 += kBlockN) {
       const int64_t j1 = std::min(n, j0 + kBlockN);
-      for (int64_t i = 0; i < m; ++i) {
+      int64_t i = 0;
+      for (; i + 4 <= m; i += 4) {
+        A* c0 = c + i * n;
+        A* c1 = c0 + n;
+        A* c2 = c1 + n;
+        A* c3 = c2 + n;
+        for (int64_t kk = k0; kk < k1; ++kk) {
+          const A a0 = a[i * k + kk], a1 = a[(i + 1) * k + kk];
+          const A a2 = a[(i + 2) * k + kk], a3 = a[(i + 3) * k + kk];
+          const A* b_row = b + kk * n;
+          for (int64_t j = j0; j < j1; ++j) {
+            const A bj = b_row[j];
+            c0[j] += a0 * bj;
+            c1[j] += a1 * bj;
+            c2[j] += a2 * bj;
+            c3[j] += a3 * bj;
+          }
+        }
+      }
+      for (; i < m; ++i) {
         A* c_row = c + i * n;
         for (int64_t kk = k0; kk < k1; ++kk) {
           const A a_ik = a[i * k + kk];
@@ -93,6 +113,10 @@ void GemmAccumulate(const A* a, const A* b, A* c, int64_t m, int64_t k, int64_t 
     }
   }
 }
+
+// The element count of `dims`, or an error when it overflows or a buffer of that many
+// `elem_size`-byte elements would pass kMaxTensorBytes (bad input must not exhaust memory).
+absl::StatusOr<int64_t> CheckedElementCount(const std::vector<int64_t>& dims, size_t elem_size);
 
 // Broadcasts two batch shapes (numpy rules); fails when a pair of dims is incompatible.
 absl::StatusOr<std::vector<int64_t>> BroadcastBatch(const std::vector<int64_t>& a,

@@ -36,8 +36,12 @@ absl::StatusOr<ConvGeometry> MakeGeometry(const KernelContext& ctx) {
     return ctx.Error("strides, dilations and pads must match the spatial rank");
   }
   for (size_t i = 0; i < n; ++i) {
-    if (g.strides[i] < 1 || g.dilations[i] < 1 || pads[i] < 0 || pads[n + i] < 0) {
-      return ctx.Error("strides and dilations must be >= 1, pads >= 0");
+    // The upper bound keeps the index arithmetic below far from int64 overflow.
+    constexpr int64_t kMaxAttr = int64_t{1} << 24;
+    if (g.strides[i] < 1 || g.dilations[i] < 1 || pads[i] < 0 || pads[n + i] < 0 ||
+        g.strides[i] > kMaxAttr || g.dilations[i] > kMaxAttr || pads[i] > kMaxAttr ||
+        pads[n + i] > kMaxAttr) {
+      return ctx.Error("strides and dilations must be in [1, 2^24], pads in [0, 2^24]");
     }
     const int64_t extent = (g.kernel[i] - 1) * g.dilations[i] + 1;
     int64_t begin = pads[i], end = pads[n + i];
@@ -109,7 +113,8 @@ absl::StatusOr<Tensor> ConvTyped(const KernelContext& ctx, const ConvGeometry& g
   const A* pb = ctx.has_input(2) ? AccView<T>(ctx.input(2), bs) : nullptr;
   std::vector<int64_t> shape = {batch, out_channels};
   shape.insert(shape.end(), g.out.begin(), g.out.end());
-  std::vector<A> out(static_cast<size_t>(batch * out_channels * g.out_plane), A{0});
+  ASSIGN_OR_RETURN(int64_t count, CheckedElementCount(shape, sizeof(A)));
+  std::vector<A> out(static_cast<size_t>(count), A{0});
   // Kernel offsets as multi-indices, row-major like W's trailing dims.
   std::vector<std::vector<int64_t>> offsets(g.kernel_size, std::vector<int64_t>(g.in.size()));
   for (int64_t f = 0; f < g.kernel_size; ++f) {
@@ -141,9 +146,8 @@ KernelResult RefConv(const KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   const Tensor& w = ctx.input(1);
   const int64_t group = ctx.node.attr_int("group");
-  bool ok = IsFloat(x.dtype()) && w.dtype() == x.dtype() && x.rank() >= 3 &&
-            w.rank() == x.rank() && group >= 1 && x.shape()[1] == w.shape()[1] * group &&
-            w.shape()[0] % group == 0;
+  bool ok = IsFloat(x.dtype()) && w.dtype() == x.dtype() && x.rank() >= 3 && w.rank() == x.rank() &&
+            group >= 1 && x.shape()[1] == w.shape()[1] * group && w.shape()[0] % group == 0;
   if (ok && ctx.has_input(2)) {
     const Tensor& b = ctx.input(2);
     ok = b.dtype() == x.dtype() && b.rank() == 1 && b.shape()[0] == w.shape()[0];

@@ -20,14 +20,6 @@ struct Labeled {
   std::vector<A> data;
 };
 
-absl::StatusOr<int64_t> CheckedCount(const std::vector<int64_t>& dims, size_t elem_size) {
-  ASSIGN_OR_RETURN(int64_t n, ElementCount(dims));
-  if (n > kMaxTensorBytes / static_cast<int64_t>(elem_size)) {
-    return absl::InvalidArgumentError("Einsum intermediate is too large");
-  }
-  return n;
-}
-
 // Copies `x` into the axis order `labels` with `extents`; an axis that `x` lacks or has at
 // size 1 repeats (stride 0).
 template <typename A>
@@ -40,7 +32,7 @@ absl::StatusOr<std::vector<A>> Gather(const Labeled<A>& x, const std::vector<int
     if (it != labels.end() && x.dims[i] != 1) src_stride[it - labels.begin()] = stride;
     stride *= x.dims[i];
   }
-  ASSIGN_OR_RETURN(int64_t count, CheckedCount(extents, sizeof(A)));
+  ASSIGN_OR_RETURN(int64_t count, CheckedElementCount(extents, sizeof(A)));
   std::vector<A> out(static_cast<size_t>(count));
   std::vector<int64_t> idx(labels.size(), 0);
   int64_t src = 0;
@@ -141,18 +133,18 @@ absl::StatusOr<Labeled<A>> Contract(const Labeled<A>& x, const Labeled<A>& y,
     a.insert(a.end(), c.begin(), c.end());
     return a;
   };
-  ASSIGN_OR_RETURN(std::vector<A> gx, Gather(x, cat(batch, m_labels, k_labels),
-                                             cat_dims(eb, em, ek)));
-  ASSIGN_OR_RETURN(std::vector<A> gy, Gather(y, cat(batch, k_labels, n_labels),
-                                             cat_dims(eb, ek, en)));
+  ASSIGN_OR_RETURN(std::vector<A> gx,
+                   Gather(x, cat(batch, m_labels, k_labels), cat_dims(eb, em, ek)));
+  ASSIGN_OR_RETURN(std::vector<A> gy,
+                   Gather(y, cat(batch, k_labels, n_labels), cat_dims(eb, ek, en)));
   Labeled<A> out;
   out.labels = cat(batch, m_labels, n_labels);
   out.dims = cat_dims(eb, em, en);
-  ASSIGN_OR_RETURN(int64_t count, CheckedCount(out.dims, sizeof(A)));
+  ASSIGN_OR_RETURN(int64_t count, CheckedElementCount(out.dims, sizeof(A)));
   out.data.assign(static_cast<size_t>(count), A{0});
   for (int64_t b = 0; b < nb; ++b) {
-    GemmAccumulate(gx.data() + b * nm * nk, gy.data() + b * nk * nn,
-                   out.data.data() + b * nm * nn, nm, nk, nn);
+    GemmAccumulate(gx.data() + b * nm * nk, gy.data() + b * nk * nn, out.data.data() + b * nm * nn,
+                   nm, nk, nn);
   }
   return out;
 }
@@ -207,8 +199,8 @@ KernelResult RefEinsum(const KernelContext& ctx) {
       int64_t& s = size[layout->inputs[i][d]];
       const int64_t dim = ctx.input(i).shape()[d];
       if (dim != 1 && s != 1 && dim != s) {
-        return ctx.Error(absl::StrCat("equation '", equation, "': operand ", i, " dim ", d,
-                                      " is ", dim, ", another operand has ", s));
+        return ctx.Error(absl::StrCat("equation '", equation, "': operand ", i, " dim ", d, " is ",
+                                      dim, ", another operand has ", s));
       }
       if (dim != 1) s = dim;
     }

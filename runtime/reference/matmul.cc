@@ -11,8 +11,14 @@ namespace {
 
 bool IsMatMulDType(DType t) {
   switch (t) {
-    case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kF64:
-    case DType::kI32: case DType::kI64: case DType::kU32: case DType::kU64:
+    case DType::kF32:
+    case DType::kF16:
+    case DType::kBF16:
+    case DType::kF64:
+    case DType::kI32:
+    case DType::kI64:
+    case DType::kU32:
+    case DType::kU64:
       return true;
     default:
       return false;
@@ -54,8 +60,8 @@ KernelResult RefMatMul(const KernelContext& ctx) {
   if (b_vec) bs.push_back(1);
   const int64_t m = as[as.size() - 2], k = as.back(), n = bs.back();
   if (bs[bs.size() - 2] != k) {
-    return ctx.Error(absl::StrCat("inner dimensions differ: ", a.TypeString(), " @ ",
-                                  b.TypeString()));
+    return ctx.Error(
+        absl::StrCat("inner dimensions differ: ", a.TypeString(), " @ ", b.TypeString()));
   }
   std::vector<int64_t> a_batch(as.begin(), as.end() - 2), b_batch(bs.begin(), bs.end() - 2);
   auto batch = BroadcastBatch(a_batch, b_batch);
@@ -63,6 +69,12 @@ KernelResult RefMatMul(const KernelContext& ctx) {
   std::vector<int64_t> out_shape = *batch;
   if (!a_vec) out_shape.push_back(m);
   if (!b_vec) out_shape.push_back(n);
+  // Bounds the batch count too, before the index tables below are built.
+  ASSIGN_OR_RETURN(int64_t count, CheckedElementCount(out_shape, DTypeSize(a.dtype())));
+  if (count == 0) {
+    ASSIGN_OR_RETURN(Tensor empty, Tensor::Zeros(a.dtype(), out_shape));
+    return std::vector<Tensor>{std::move(empty)};
+  }
   std::vector<int64_t> a_index = BroadcastIndices(*batch, a_batch);
   std::vector<int64_t> b_index = BroadcastIndices(*batch, b_batch);
   absl::StatusOr<Tensor> out = VisitDType(a.dtype(), [&](auto tag) {
@@ -138,8 +150,8 @@ KernelResult RefGemm(const KernelContext& ctx) {
   const Tensor& a = ctx.input(0);
   const Tensor& b = ctx.input(1);
   if (!IsMatMulDType(a.dtype()) || a.dtype() != b.dtype() || a.rank() != 2 || b.rank() != 2) {
-    return ctx.Error(absl::StrCat("Gemm needs two 2-D matrices, got ", a.TypeString(), " and ",
-                                  b.TypeString()));
+    return ctx.Error(
+        absl::StrCat("Gemm needs two 2-D matrices, got ", a.TypeString(), " and ", b.TypeString()));
   }
   const bool trans_a = ctx.node.attr_int("transA") != 0;
   const bool trans_b = ctx.node.attr_int("transB") != 0;
@@ -155,8 +167,8 @@ KernelResult RefGemm(const KernelContext& ctx) {
       ok = d == 1 || d == target[2 - c.rank() + i];
     }
     if (!ok) {
-      return ctx.Error(absl::StrCat("C ", c.TypeString(), " does not broadcast to [", m, ",", n,
-                                    "]"));
+      return ctx.Error(
+          absl::StrCat("C ", c.TypeString(), " does not broadcast to [", m, ",", n, "]"));
     }
   }
   absl::StatusOr<Tensor> out = VisitDType(a.dtype(), [&](auto tag) {

@@ -36,19 +36,18 @@ absl::StatusOr<RotaryDims> GetRotaryDims(const KernelContext& ctx) {
   d.rot = ctx.node.attr_int("rotary_embedding_dim");
   if (d.rot == 0) d.rot = d.head;
   if (d.rot < 0 || d.rot % 2 != 0 || d.rot > d.head) {
-    return ctx.Error(absl::StrCat("rotary dim ", d.rot, " must be even and at most the head size ",
-                                  d.head));
+    return ctx.Error(
+        absl::StrCat("rotary dim ", d.rot, " must be even and at most the head size ", d.head));
   }
   const Tensor& cos = ctx.input(1);
   const Tensor& sin = ctx.input(2);
-  std::vector<int64_t> want = ctx.has_input(3)
-                                  ? std::vector<int64_t>{cos.rank() == 2 ? cos.shape()[0] : 0,
-                                                         d.rot / 2}
-                                  : std::vector<int64_t>{d.batch, d.seq, d.rot / 2};
+  std::vector<int64_t> want =
+      ctx.has_input(3) ? std::vector<int64_t>{cos.rank() == 2 ? cos.shape()[0] : 0, d.rot / 2}
+                       : std::vector<int64_t>{d.batch, d.seq, d.rot / 2};
   if (cos.shape() != want || sin.shape() != want || cos.dtype() != x.dtype() ||
       sin.dtype() != x.dtype()) {
-    return ctx.Error(absl::StrCat("cos_cache ", cos.TypeString(), " / sin_cache ",
-                                  sin.TypeString(), " do not fit the input"));
+    return ctx.Error(absl::StrCat("cos_cache ", cos.TypeString(), " / sin_cache ", sin.TypeString(),
+                                  " do not fit the input"));
   }
   if (ctx.has_input(3)) {
     const Tensor& pos = ctx.input(3);
@@ -58,8 +57,8 @@ absl::StatusOr<RotaryDims> GetRotaryDims(const KernelContext& ctx) {
     }
     for (int64_t p : pos.values<int64_t>()) {
       if (p < 0 || p >= want[0]) {
-        return ctx.Error(absl::StrCat("position id ", p, " is outside the cache of ", want[0],
-                                      " positions"));
+        return ctx.Error(
+            absl::StrCat("position id ", p, " is outside the cache of ", want[0], " positions"));
       }
     }
   }
