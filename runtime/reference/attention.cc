@@ -135,27 +135,46 @@ void BiasRow(const KernelContext& ctx, const AttnDims& d, int64_t b, int64_t h, 
   }
 }
 
-// Rounds to the dtype softmax runs in (softmax_precision), when that is narrower than A.
-template <typename A>
-A RoundToPrecision(A x, int64_t precision) {
-  if (precision == 10) return static_cast<A>(static_cast<float>(Half(static_cast<float>(x))));
-  if (precision == 16) return static_cast<A>(static_cast<float>(BFloat16(static_cast<float>(x))));
+// The type softmax runs in: softmax_precision, else the input dtype. 16-bit types are
+// emulated op by op as the reference computes them (numpy rounds each f16 op's result but
+// sums f16 in float; ml_dtypes' bf16 sum rounds after every add); wider types run in double.
+enum class SoftmaxType { kWide, kF16, kBF16 };
+
+SoftmaxType GetSoftmaxType(const KernelContext& ctx) {
+  const std::optional<int64_t> p = ctx.node.attr_int_opt("softmax_precision");
+  if (p) return *p == 10 ? SoftmaxType::kF16 : *p == 16 ? SoftmaxType::kBF16 : SoftmaxType::kWide;
+  const DType t = ctx.input(0).dtype();
+  return t == DType::kF16    ? SoftmaxType::kF16
+         : t == DType::kBF16 ? SoftmaxType::kBF16
+                             : SoftmaxType::kWide;
+}
+
+double Round(double x, SoftmaxType t) {
+  if (t == SoftmaxType::kF16) return static_cast<float>(Half(static_cast<float>(x)));
+  if (t == SoftmaxType::kBF16) return static_cast<float>(BFloat16(static_cast<float>(x)));
   return x;
 }
 
-// Softmax of `row` in place (in double, which is at least as precise as any precision the op
-// asks for); a row whose max is -inf becomes zeros, and NaN propagates as numpy's max does.
-void SoftmaxRow(std::vector<double>& row) {
+// Softmax of `row` in place; a row whose max is -inf becomes zeros, and NaN propagates as
+// numpy's max does.
+void SoftmaxRow(std::vector<double>& row, SoftmaxType t) {
   constexpr double kNegInf = -std::numeric_limits<double>::infinity();
   double max = kNegInf;
-  for (double x : row) max = (std::isnan(x) || std::isnan(max)) ? x + max : std::max(max, x);
+  for (double& x : row) {
+    x = Round(x, t);
+    max = (std::isnan(x) || std::isnan(max)) ? x + max : std::max(max, x);
+  }
   if (max == kNegInf) {
     std::fill(row.begin(), row.end(), 0.0);
     return;
   }
   double sum = 0;
-  for (double& x : row) sum += (x = std::exp(x - max));
-  for (double& x : row) x /= sum;
+  for (double& x : row) {
+    x = Round(std::exp(Round(x - max, t)), t);
+    sum = t == SoftmaxType::kBF16 ? Round(sum + x, t) : sum + x;
+  }
+  sum = Round(sum, t);
+  for (double& x : row) x = Round(x / sum, t);
 }
 
 // The stages of a score row that qk_matmul_output_mode can expose.
@@ -163,8 +182,8 @@ enum QkMode { kRawScores = 0, kSoftcapped = 1, kBiased = 2, kProbabilities = 3 }
 
 struct AttnOptions {
   float softcap;
-  int64_t precision;  // softmax_precision, 0 when absent.
-  int64_t mode;       // qk_matmul_output_mode.
+  SoftmaxType softmax_type;
+  int64_t mode;  // qk_matmul_output_mode.
 };
 
 // Turns one row of scaled scores for query (b, h, i) into probabilities, copying the stage
@@ -192,12 +211,10 @@ void ScoresToProbs(const KernelContext& ctx, const AttnDims& d, const AttnOption
     all_masked = all_masked && bias[j] == -std::numeric_limits<A>::infinity();
   }
   capture(kBiased, scores);
-  for (int64_t j = 0; j < d.total; ++j) {
-    probs[j] = RoundToPrecision(static_cast<double>(scores[j]), opt.precision);
-  }
-  SoftmaxRow(probs);
+  for (int64_t j = 0; j < d.total; ++j) probs[j] = scores[j];
+  SoftmaxRow(probs, opt.softmax_type);
   // The guard is decided on the bias, not the (possibly NaN) scores, as in the reference.
-  for (double& p : probs) p = all_masked ? 0.0 : RoundToPrecision(p, opt.precision);
+  if (all_masked) std::fill(probs.begin(), probs.end(), 0.0);
   capture(kProbabilities, probs.data());
 }
 
@@ -246,8 +263,7 @@ absl::StatusOr<std::vector<Tensor>> AttentionTyped(const KernelContext& ctx, con
   // K per KV head as [head, total], so each head's scores are one vectorised GEMM.
   const std::vector<A> kt =
       TransposeBlocks(scaled(present_k), d.batch * d.kv_heads, d.total, d.head);
-  const AttnOptions opt{ctx.node.attr_float("softcap"),
-                        ctx.node.attr_int_opt("softmax_precision").value_or(0),
+  const AttnOptions opt{ctx.node.attr_float("softcap"), GetSoftmaxType(ctx),
                         ctx.node.attr_int("qk_matmul_output_mode")};
   const bool want_qk = ctx.node.num_outputs() > 3;
   std::vector<A> y(static_cast<size_t>(d.batch * d.q_heads * d.q_seq * d.v_head), A{0});

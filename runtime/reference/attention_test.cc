@@ -116,6 +116,22 @@ TEST(RefAttentionTest, DefaultScaleIsInverseRootOfHeadSize) {
   EXPECT_THAT(Values((*out)[0]), Pointwise(DoubleNear(1e-6), std::vector<double>{p1}));
 }
 
+TEST(RefAttentionTest, SoftmaxPrecisionRoundsLikeTheReference) {
+  // Three equal scores: probabilities 1/3, which f16 softmax rounds to 0.333251953125.
+  const std::vector<Tensor> inputs = {F32({0}, {1, 1, 1, 1}), F32({0, 0, 0}, {1, 1, 3, 1}),
+                                      F32({3, 6, 9}, {1, 1, 3, 1})};
+  for (int64_t precision : {1, 10}) {
+    Attributes a;
+    a.Set("qk_matmul_output_mode", int64_t{3});
+    a.Set("softmax_precision", precision);
+    auto out = RunOp(OpKind::kAttention, inputs, a, 4);
+    ASSERT_TRUE(out.ok()) << out.status();
+    const double p = precision == 10 ? 0.333251953125 : 1.0 / 3;
+    EXPECT_THAT(Values((*out)[3]), Pointwise(DoubleNear(1e-7), std::vector<double>{p, p, p}));
+    EXPECT_NEAR(Values((*out)[0])[0], 18 * p, 1e-5);
+  }
+}
+
 TEST(RefAttentionTest, HalfPrecision) {
   auto out = RunOp(OpKind::kAttention, {Of<Half>({0}, {1, 1, 1, 1}), Of<Half>({0, 0}, {1, 1, 2, 1}),
                                         Of<Half>({1, 2}, {1, 1, 2, 1})});
