@@ -51,6 +51,11 @@ absl::Status InferConv(InferContext& ctx) {
   if (auto_pad != "NOTSET" && ctx.node().attr_ints("pads") != nullptr) {
     return ctx.Error(absl::StrCat("pads cannot be combined with auto_pad ", auto_pad));
   }
+  for (size_t i = 0; i < n; ++i) {
+    if (auto k = w[2 + i].as_const(); k && *k < 1) {
+      return ctx.Error(absl::StrCat("W ", ctx.input_type(1).ToString(), " has an empty kernel"));
+    }
+  }
   if (const std::vector<int64_t>* ks = ctx.node().attr_ints("kernel_shape")) {
     if (ks->size() != n) return ctx.Error("kernel_shape must have one value per spatial dim");
     for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(ctx.Unify(w[2 + i], (*ks)[i]));
