@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "frontend/onnx_import.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "onnx/onnx.pb.h"
 
@@ -33,7 +34,7 @@ onnx::ModelProto OneNode(int opset, const std::string& op,
   m.add_opset_import()->set_version(opset);
   onnx::GraphProto* g = m.mutable_graph();
   g->set_name("g");
-  for (size_t i = 0; i < inputs.size(); ++i) AddInput(g, "x" + std::to_string(i), inputs[i]);
+  for (size_t i = 0; i < inputs.size(); ++i) AddInput(g, absl::StrCat("x", i), inputs[i]);
   onnx::NodeProto* n = g->add_node();
   n->set_op_type(op);
   n->set_name("n");

@@ -1,3 +1,4 @@
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ir/graph.h"
 #include "ir/shape_inference.h"
@@ -16,7 +17,7 @@ absl::StatusOr<std::vector<std::string>> Infer(OpKind op, std::vector<TensorType
   for (size_t i = 0; i < inputs.size(); ++i) {
     ins.push_back(inputs[i].dtype == DType::kUndefined
                       ? nullptr
-                      : g.AddInput("in" + std::to_string(i), inputs[i]));
+                      : g.AddInput(absl::StrCat("in", i), inputs[i]));
   }
   Node* n = g.AddNode(op, ins, num_outputs, std::move(attrs), "op");
   for (int i = 0; i < num_outputs; ++i) g.AddOutput(n->output(i));

@@ -1,3 +1,4 @@
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ir/graph.h"
 #include "ir/infer/einsum_equation.h"
@@ -13,7 +14,7 @@ absl::StatusOr<TensorType> InferEinsum(const std::string& equation,
   Graph g;
   std::vector<Value*> ins;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    ins.push_back(g.AddInput("in" + std::to_string(i), inputs[i]));
+    ins.push_back(g.AddInput(absl::StrCat("in", i), inputs[i]));
   }
   Attributes attrs;
   attrs.Set("equation", equation);

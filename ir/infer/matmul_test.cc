@@ -1,3 +1,4 @@
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ir/graph.h"
 #include "ir/shape_inference.h"
@@ -13,7 +14,7 @@ absl::StatusOr<TensorType> InferOne(OpKind op, std::vector<TensorType> inputs,
   Graph g;
   std::vector<Value*> ins;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    ins.push_back(g.AddInput("in" + std::to_string(i), inputs[i]));
+    ins.push_back(g.AddInput(absl::StrCat("in", i), inputs[i]));
   }
   Node* n = g.AddNode(op, ins, 1, std::move(attrs), "node");
   g.AddOutput(n->output(0));

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "ir/graph.h"
 #include "ir/shape_inference.h"
 #include "runtime/reference/executor.h"
@@ -24,7 +25,7 @@ inline absl::StatusOr<std::vector<Tensor>> RunOp(OpKind op, const std::vector<Te
       continue;
     }
     std::vector<DimExpr> dims(inputs[i].shape().begin(), inputs[i].shape().end());
-    ins.push_back(g.AddInput("in" + std::to_string(i), {inputs[i].dtype(), dims}));
+    ins.push_back(g.AddInput(absl::StrCat("in", i), {inputs[i].dtype(), dims}));
     feed.push_back(inputs[i]);
   }
   Node* n = g.AddNode(op, ins, num_outputs, std::move(attrs), "op");
