@@ -75,18 +75,14 @@ absl::Status CheckAttentionAttrs(const InferContext& ctx) {
   return absl::OkStatus();
 }
 
-}  // namespace
+// The dims every Attention output is made of.
+struct AttnShape {
+  DimExpr batch, q_heads, kv_heads, q_seq, kv_seq, total, head, v_head;
+};
 
-absl::Status InferAttention(InferContext& ctx) {
-  RETURN_IF_ERROR(ctx.ExpectDType(0, {DType::kF32, DType::kF16, DType::kBF16, DType::kF64}));
-  for (int i : {1, 2, 4, 5}) {
-    if (ctx.has_input(i) && ctx.input_dtype(i) != ctx.input_dtype(0)) {
-      return ctx.Unsupported(absl::StrCat("input ", i, " has dtype ", DTypeName(ctx.input_dtype(i)),
-                                          " but Q has ", DTypeName(ctx.input_dtype(0)),
-                                          " (mixed Q and K/V dtypes)"));
-    }
-  }
-  RETURN_IF_ERROR(CheckAttentionAttrs(ctx));
+// Reads the dims of Q, K and V (3-D with head-count attributes, or 4-D) and unifies those the
+// op requires equal.
+absl::StatusOr<AttnShape> QkvShape(InferContext& ctx) {
   const int64_t rank = ctx.input_rank(0);
   if (rank != 3 && rank != 4) return ctx.Error("Q must be 3-D or 4-D");
   if (ctx.input_rank(1) != rank || ctx.input_rank(2) != rank) {
@@ -99,72 +95,98 @@ absl::Status InferAttention(InferContext& ctx) {
   const std::vector<DimExpr>& q = ctx.input_dims(0);
   const std::vector<DimExpr>& k = ctx.input_dims(1);
   const std::vector<DimExpr>& v = ctx.input_dims(2);
-  DimExpr batch = q[0], q_heads, kv_heads, q_seq, kv_seq, head, v_head;
+  AttnShape s;
+  s.batch = q[0];
   if (rank == 3) {
     if (!q_heads_attr || !kv_heads_attr) {
       return ctx.Error("3-D inputs need the q_num_heads and kv_num_heads attributes");
     }
-    q_heads = *q_heads_attr;
-    kv_heads = *kv_heads_attr;
-    q_seq = q[1];
-    kv_seq = k[1];
-    ASSIGN_OR_RETURN(head, HeadSize(ctx, q[2], *q_heads_attr, "Q"));
+    s.q_heads = *q_heads_attr;
+    s.kv_heads = *kv_heads_attr;
+    s.q_seq = q[1];
+    s.kv_seq = k[1];
+    ASSIGN_OR_RETURN(s.head, HeadSize(ctx, q[2], *q_heads_attr, "Q"));
     ASSIGN_OR_RETURN(DimExpr k_head, HeadSize(ctx, k[2], *kv_heads_attr, "K"));
-    RETURN_IF_ERROR(ctx.Unify(k_head, head));
-    ASSIGN_OR_RETURN(v_head, HeadSize(ctx, v[2], *kv_heads_attr, "V"));
-    RETURN_IF_ERROR(ctx.Unify(v[1], kv_seq));
+    RETURN_IF_ERROR(ctx.Unify(k_head, s.head));
+    ASSIGN_OR_RETURN(s.v_head, HeadSize(ctx, v[2], *kv_heads_attr, "V"));
+    RETURN_IF_ERROR(ctx.Unify(v[1], s.kv_seq));
   } else {
-    q_heads = q[1];
-    kv_heads = k[1];
-    q_seq = q[2];
-    kv_seq = k[2];
-    head = q[3];
-    v_head = v[3];
-    if (q_heads_attr) RETURN_IF_ERROR(ctx.Unify(q_heads, *q_heads_attr));
-    if (kv_heads_attr) RETURN_IF_ERROR(ctx.Unify(kv_heads, *kv_heads_attr));
-    RETURN_IF_ERROR(ctx.Unify(v[1], kv_heads));
-    RETURN_IF_ERROR(ctx.Unify(v[2], kv_seq));
-    if (k[3].is_const() && head.is_const() && k[3] != head) {
+    s.q_heads = q[1];
+    s.kv_heads = k[1];
+    s.q_seq = q[2];
+    s.kv_seq = k[2];
+    s.head = q[3];
+    s.v_head = v[3];
+    if (q_heads_attr) RETURN_IF_ERROR(ctx.Unify(s.q_heads, *q_heads_attr));
+    if (kv_heads_attr) RETURN_IF_ERROR(ctx.Unify(s.kv_heads, *kv_heads_attr));
+    RETURN_IF_ERROR(ctx.Unify(v[1], s.kv_heads));
+    RETURN_IF_ERROR(ctx.Unify(v[2], s.kv_seq));
+    if (k[3].is_const() && s.head.is_const() && k[3] != s.head) {
       return ctx.Error(
-          absl::StrCat("Q head size ", head.ToString(), " differs from K's ", k[3].ToString()));
+          absl::StrCat("Q head size ", s.head.ToString(), " differs from K's ", k[3].ToString()));
     }
-    RETURN_IF_ERROR(ctx.Unify(k[3], head));
+    RETURN_IF_ERROR(ctx.Unify(k[3], s.head));
   }
-  RETURN_IF_ERROR(ctx.Unify(k[0], batch));
-  RETURN_IF_ERROR(ctx.Unify(v[0], batch));
-  if (auto hq = ctx.Canon(q_heads).as_const(), hk = ctx.Canon(kv_heads).as_const();
+  RETURN_IF_ERROR(ctx.Unify(k[0], s.batch));
+  RETURN_IF_ERROR(ctx.Unify(v[0], s.batch));
+  if (auto hq = ctx.Canon(s.q_heads).as_const(), hk = ctx.Canon(s.kv_heads).as_const();
       hq && hk && (*hk == 0 || *hq % *hk != 0)) {
     return ctx.Error(absl::StrCat(*hq, " query heads are not a multiple of ", *hk, " KV heads"));
   }
-  DimExpr total = kv_seq;
+  s.total = s.kv_seq;
+  return s;
+}
+
+// Checks past_key [batch, kv_heads, past, head] and past_value [..., v_head]; the total
+// sequence becomes past + kv_seq.
+absl::Status AddPast(InferContext& ctx, AttnShape& s) {
   if (ctx.has_input(4) != ctx.has_input(5)) {
     return ctx.Error("past_key and past_value must be given together");
   }
-  if (ctx.has_input(4)) {
-    const std::vector<DimExpr>& pk = ctx.input_dims(4);
-    const std::vector<DimExpr>& pv = ctx.input_dims(5);
-    if (pk.size() != 4 || pv.size() != 4) return ctx.Error("past_key and past_value must be 4-D");
-    const std::pair<DimExpr, DimExpr> must_equal[] = {
-        {pk[0], batch},    {pk[1], kv_heads}, {pk[3], head},  {pv[0], batch},
-        {pv[1], kv_heads}, {pv[2], pk[2]},    {pv[3], v_head}};
-    for (const auto& [got, want] : must_equal) {
-      RETURN_IF_ERROR(ctx.Unify(got, want));
+  if (!ctx.has_input(4)) return absl::OkStatus();
+  const std::vector<DimExpr>& pk = ctx.input_dims(4);
+  const std::vector<DimExpr>& pv = ctx.input_dims(5);
+  if (pk.size() != 4 || pv.size() != 4) return ctx.Error("past_key and past_value must be 4-D");
+  const std::pair<DimExpr, DimExpr> must_equal[] = {
+      {pk[0], s.batch},    {pk[1], s.kv_heads}, {pk[3], s.head},  {pv[0], s.batch},
+      {pv[1], s.kv_heads}, {pv[2], pk[2]},      {pv[3], s.v_head}};
+  for (const auto& [got, want] : must_equal) RETURN_IF_ERROR(ctx.Unify(got, want));
+  s.total = pk[2] + s.kv_seq;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status InferAttention(InferContext& ctx) {
+  RETURN_IF_ERROR(ctx.ExpectDType(0, {DType::kF32, DType::kF16, DType::kBF16, DType::kF64}));
+  for (int i : {1, 2, 4, 5}) {
+    if (ctx.has_input(i) && ctx.input_dtype(i) != ctx.input_dtype(0)) {
+      return ctx.Unsupported(absl::StrCat("input ", i, " has dtype ", DTypeName(ctx.input_dtype(i)),
+                                          " but Q has ", DTypeName(ctx.input_dtype(0)),
+                                          " (mixed Q and K/V dtypes)"));
     }
-    total = pk[2] + kv_seq;
   }
-  std::vector<DimExpr> scores = {batch, q_heads, q_seq, total};
-  for (DimExpr& d : scores) d = ctx.Canon(d);
-  if (ctx.has_input(3)) RETURN_IF_ERROR(CheckAttentionMask(ctx, scores));
-  const DType t = ctx.input_dtype(0);
+  RETURN_IF_ERROR(CheckAttentionAttrs(ctx));
+  ASSIGN_OR_RETURN(AttnShape s, QkvShape(ctx));
+  RETURN_IF_ERROR(AddPast(ctx, s));
   auto c = [&](const DimExpr& d) { return ctx.Canon(d); };
-  if (rank == 4) {
-    ctx.SetOutput(0, t, {c(batch), c(q_heads), c(q_seq), c(v_head)});
-  } else {
-    ctx.SetOutput(0, t, {c(batch), c(q_seq), c(q_heads * v_head)});
+  if (ctx.has_input(3)) {
+    RETURN_IF_ERROR(CheckAttentionMask(ctx, {c(s.batch), c(s.q_heads), c(s.q_seq), c(s.total)}));
   }
-  if (ctx.num_outputs() > 1) ctx.SetOutput(1, t, {c(batch), c(kv_heads), c(total), c(head)});
-  if (ctx.num_outputs() > 2) ctx.SetOutput(2, t, {c(batch), c(kv_heads), c(total), c(v_head)});
-  if (ctx.num_outputs() > 3) ctx.SetOutput(3, t, {c(batch), c(q_heads), c(q_seq), c(total)});
+  const DType t = ctx.input_dtype(0);
+  if (ctx.input_rank(0) == 4) {
+    ctx.SetOutput(0, t, {c(s.batch), c(s.q_heads), c(s.q_seq), c(s.v_head)});
+  } else {
+    ctx.SetOutput(0, t, {c(s.batch), c(s.q_seq), c(s.q_heads * s.v_head)});
+  }
+  if (ctx.num_outputs() > 1)
+    ctx.SetOutput(1, t, {c(s.batch), c(s.kv_heads), c(s.total), c(s.head)});
+  if (ctx.num_outputs() > 2) {
+    ctx.SetOutput(2, t, {c(s.batch), c(s.kv_heads), c(s.total), c(s.v_head)});
+  }
+  if (ctx.num_outputs() > 3) {
+    ctx.SetOutput(3, t, {c(s.batch), c(s.q_heads), c(s.q_seq), c(s.total)});
+  }
   return absl::OkStatus();
 }
 

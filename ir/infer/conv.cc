@@ -22,6 +22,24 @@ absl::StatusOr<std::vector<int64_t>> SpatialAttr(const InferContext& ctx, absl::
   return *v;
 }
 
+// Output size of spatial dim `i`: ceil(in / stride) for SAME padding, else
+// floor((in + pads - dilated kernel extent) / stride) + 1.
+absl::StatusOr<DimExpr> OutputDim(InferContext& ctx, size_t i, const std::string& auto_pad,
+                                  const DimExpr& in, const DimExpr& kernel, int64_t stride,
+                                  int64_t dilation, int64_t pad_begin, int64_t pad_end) {
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    return DimExpr::CeilDiv(in, DimExpr(stride));
+  }
+  const DimExpr extent = (kernel - 1) * DimExpr(dilation) + 1;
+  const DimExpr padded = auto_pad == "VALID" ? in : in + DimExpr(pad_begin) + DimExpr(pad_end);
+  if (auto e = extent.as_const(), p = padded.as_const(); e && p && *e > *p) {
+    return ctx.Error(absl::StrCat("spatial dim ", i, ": kernel extent ", *e,
+                                  " exceeds the padded input size ", *p));
+  }
+  RETURN_IF_ERROR(ctx.Assume(extent, DimConstraint::Kind::kLe, padded));
+  return DimExpr::FloorDiv(padded - extent, DimExpr(stride)) + 1;
+}
+
 }  // namespace
 
 absl::Status InferConv(InferContext& ctx) {
@@ -76,19 +94,10 @@ absl::Status InferConv(InferContext& ctx) {
   }
   std::vector<DimExpr> out = {ctx.Canon(x[0]), ctx.Canon(w[0])};
   for (size_t i = 0; i < n; ++i) {
-    DimExpr in = ctx.Canon(x[2 + i]);
-    DimExpr extent = (ctx.Canon(w[2 + i]) - 1) * DimExpr(dilations[i]) + 1;
-    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      out.push_back(DimExpr::CeilDiv(in, DimExpr(strides[i])));
-      continue;
-    }
-    DimExpr padded = auto_pad == "VALID" ? in : in + DimExpr(pads[i] + pads[n + i]);
-    if (auto e = extent.as_const(), p = padded.as_const(); e && p && *e > *p) {
-      return ctx.Error(absl::StrCat("spatial dim ", i, ": kernel extent ", *e,
-                                    " exceeds the padded input size ", *p));
-    }
-    RETURN_IF_ERROR(ctx.Assume(extent, DimConstraint::Kind::kLe, padded));
-    out.push_back(DimExpr::FloorDiv(padded - extent, DimExpr(strides[i])) + 1);
+    ASSIGN_OR_RETURN(
+        DimExpr d, OutputDim(ctx, i, auto_pad, ctx.Canon(x[2 + i]), ctx.Canon(w[2 + i]), strides[i],
+                             dilations[i], pads[i], pads[n + i]));
+    out.push_back(std::move(d));
   }
   ctx.SetOutput(0, ctx.input_dtype(0), std::move(out));
   return absl::OkStatus();

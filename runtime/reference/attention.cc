@@ -233,6 +233,27 @@ std::vector<A> TransposeBlocks(const std::vector<A>& x, int64_t blocks, int64_t 
   return out;
 }
 
+// Y (in the input's layout), present_key, present_value and qk_matmul_output, as many as the
+// node has outputs.
+template <typename T, typename A>
+absl::StatusOr<std::vector<Tensor>> PackOutputs(const KernelContext& ctx, const AttnDims& d,
+                                                const std::vector<A>& y, Tensor present_k,
+                                                Tensor present_v, const std::vector<A>& qk) {
+  std::vector<int64_t> y_shape = d.packed
+                                     ? std::vector<int64_t>{d.batch, d.q_seq, d.q_heads * d.v_head}
+                                     : std::vector<int64_t>{d.batch, d.q_heads, d.q_seq, d.v_head};
+  std::vector<Tensor> outs;
+  ASSIGN_OR_RETURN(Tensor yt, (TensorFromAcc<T, A>(y_shape, y)));
+  outs.push_back(std::move(yt));
+  if (ctx.node.num_outputs() > 1) outs.push_back(std::move(present_k));
+  if (ctx.node.num_outputs() > 2) outs.push_back(std::move(present_v));
+  if (ctx.node.num_outputs() > 3) {
+    ASSIGN_OR_RETURN(Tensor qkt, (TensorFromAcc<T, A>({d.batch, d.q_heads, d.q_seq, d.total}, qk)));
+    outs.push_back(std::move(qkt));
+  }
+  return outs;
+}
+
 template <typename T>
 absl::StatusOr<std::vector<Tensor>> AttentionTyped(const KernelContext& ctx, const AttnDims& d) {
   using A = Acc<T>;
@@ -290,19 +311,7 @@ absl::StatusOr<std::vector<Tensor>> AttentionTyped(const KernelContext& ctx, con
       }
     }
   }
-  std::vector<int64_t> y_shape = d.packed
-                                     ? std::vector<int64_t>{d.batch, d.q_seq, d.q_heads * d.v_head}
-                                     : std::vector<int64_t>{d.batch, d.q_heads, d.q_seq, d.v_head};
-  std::vector<Tensor> outs;
-  ASSIGN_OR_RETURN(Tensor yt, (TensorFromAcc<T, A>(y_shape, y)));
-  outs.push_back(std::move(yt));
-  if (ctx.node.num_outputs() > 1) outs.push_back(present_k);
-  if (ctx.node.num_outputs() > 2) outs.push_back(present_v);
-  if (want_qk) {
-    ASSIGN_OR_RETURN(Tensor qkt, (TensorFromAcc<T, A>({d.batch, d.q_heads, d.q_seq, d.total}, qk)));
-    outs.push_back(std::move(qkt));
-  }
-  return outs;
+  return PackOutputs<T>(ctx, d, y, std::move(present_k), std::move(present_v), qk);
 }
 
 }  // namespace
