@@ -141,6 +141,44 @@ absl::StatusOr<Tensor> ParseValueList(TextCursor& c, DType dtype, std::vector<in
   return t;
 }
 
+// Reads one integer, float or quoted string of attribute `name`.
+template <typename T>
+absl::Status ReadScalar(TextCursor& c, absl::string_view name, T* out) {
+  size_t pos = c.Mark();
+  if constexpr (std::is_same_v<T, std::string>) {
+    ASSIGN_OR_RETURN(*out, c.ReadQuoted(absl::StrCat("attribute '", name, "'")));
+    return absl::OkStatus();
+  } else {
+    absl::string_view expected = std::is_same_v<T, float> ? "a float" : "an integer";
+    ASSIGN_OR_RETURN(absl::string_view text, c.ReadNumber(expected));
+    bool ok;
+    if constexpr (std::is_same_v<T, float>) {
+      ok = absl::SimpleAtof(text, out);
+    } else {
+      ok = absl::SimpleAtoi(text, out);
+    }
+    if (ok) return absl::OkStatus();
+    return c.ErrorAt(pos, absl::StrCat("attribute '", name, "' expects ", expected, ", found '",
+                                       text, "'"));
+  }
+}
+
+template <typename T>
+absl::StatusOr<AttrValue> ReadScalarAttr(TextCursor& c, absl::string_view name) {
+  T value{};
+  RETURN_IF_ERROR(ReadScalar(c, name, &value));
+  return AttrValue(std::move(value));
+}
+
+template <typename T>
+absl::StatusOr<AttrValue> ReadListAttr(TextCursor& c, absl::string_view name) {
+  std::vector<T> values;
+  RETURN_IF_ERROR(ParseBracketList(c, absl::StrCat("attribute '", name, "'"), [&] {
+    return ReadScalar(c, name, &values.emplace_back());
+  }));
+  return AttrValue(std::move(values));
+}
+
 }  // namespace
 
 absl::StatusOr<DimExpr> ParseDimExpr(TextCursor& c) {
@@ -228,58 +266,13 @@ absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c) {
 }
 
 absl::StatusOr<AttrValue> ParseAttrValue(TextCursor& c, AttrKind kind, absl::string_view name) {
-  size_t pos = c.Mark();
-  auto bad = [&](absl::string_view text, absl::string_view expected) {
-    return c.ErrorAt(pos, absl::StrCat("attribute '", name, "' expects ", expected, ", found '",
-                                       text, "'"));
-  };
-  auto read_int = [&](int64_t* out) -> absl::Status {
-    pos = c.Mark();
-    ASSIGN_OR_RETURN(absl::string_view s, c.ReadNumber("an integer"));
-    return absl::SimpleAtoi(s, out) ? absl::OkStatus() : bad(s, "an integer");
-  };
-  auto read_float = [&](float* out) -> absl::Status {
-    pos = c.Mark();
-    ASSIGN_OR_RETURN(absl::string_view s, c.ReadNumber("a float"));
-    return absl::SimpleAtof(s, out) ? absl::OkStatus() : bad(s, "a float");
-  };
   switch (kind) {
-    case AttrKind::kInt: {
-      int64_t v = 0;
-      RETURN_IF_ERROR(read_int(&v));
-      return AttrValue(v);
-    }
-    case AttrKind::kFloat: {
-      float v = 0;
-      RETURN_IF_ERROR(read_float(&v));
-      return AttrValue(v);
-    }
-    case AttrKind::kString: {
-      ASSIGN_OR_RETURN(std::string s, c.ReadQuoted(absl::StrCat("attribute '", name, "'")));
-      return AttrValue(std::move(s));
-    }
-    case AttrKind::kInts: {
-      std::vector<int64_t> v;
-      RETURN_IF_ERROR(ParseBracketList(c, "a list of integers", [&] {
-        return read_int(&v.emplace_back());
-      }));
-      return AttrValue(std::move(v));
-    }
-    case AttrKind::kFloats: {
-      std::vector<float> v;
-      RETURN_IF_ERROR(ParseBracketList(c, "a list of floats", [&] {
-        return read_float(&v.emplace_back());
-      }));
-      return AttrValue(std::move(v));
-    }
-    case AttrKind::kStrings: {
-      std::vector<std::string> v;
-      RETURN_IF_ERROR(ParseBracketList(c, "a list of strings", [&]() -> absl::Status {
-        ASSIGN_OR_RETURN(v.emplace_back(), c.ReadQuoted(absl::StrCat("attribute '", name, "'")));
-        return absl::OkStatus();
-      }));
-      return AttrValue(std::move(v));
-    }
+    case AttrKind::kInt: return ReadScalarAttr<int64_t>(c, name);
+    case AttrKind::kFloat: return ReadScalarAttr<float>(c, name);
+    case AttrKind::kString: return ReadScalarAttr<std::string>(c, name);
+    case AttrKind::kInts: return ReadListAttr<int64_t>(c, name);
+    case AttrKind::kFloats: return ReadListAttr<float>(c, name);
+    case AttrKind::kStrings: return ReadListAttr<std::string>(c, name);
     case AttrKind::kTensor: {
       ASSIGN_OR_RETURN(Tensor t, ParseTensorLiteral(c));
       return AttrValue(std::move(t));

@@ -78,6 +78,12 @@ TEST(ParserErrorTest, BadAttributes) {
               HasSubstr("line 2, column 29: expected attribute 'to' (a quoted string), found 'f16}'"));
   EXPECT_EQ(ErrorOf(WithBody("  %a: f16[3] = Cast(%x)")),
             "line 2, column 3: node 'a' (Cast): required attribute 'to' is missing");
+  ParseOptions trust;
+  trust.infer_shapes = false;
+  EXPECT_EQ(ErrorOf(WithBody("  %a: f32[3] = Transpose(%x) {perm=[0, x]}"), trust),
+            "line 2, column 40: attribute 'perm' expects an integer, found 'x'");
+  EXPECT_EQ(ErrorOf(WithBody("  %a: f32[3] = Transpose(%x) {perm=[0 1]}"), trust),
+            "line 2, column 39: expected ']' or ',' in attribute 'perm', found '1]}'");
   EXPECT_THAT(ErrorOf(WithBody("  %a: f32[3] = Gelu(%x) {approximate=\"tanh)")),
               HasSubstr("line 2, column 38: unterminated string in attribute 'approximate'"));
 }
