@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <string>
 
-#include "gtest/gtest.h"
 #include "frontend/onnx_import.h"
+#include "gtest/gtest.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/shape_inference.h"

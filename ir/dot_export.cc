@@ -108,8 +108,9 @@ class DotWriter {
     for (const Value* in : g.inputs()) {
       std::string id = NewId();
       source_[in] = id;
-      absl::StrAppend(&out_, pad, id, " [shape=invhouse, style=filled, fillcolor=\"#dbeafe\", label=",
-                      ValueLabel(in), "];\n");
+      absl::StrAppend(
+          &out_, pad, id,
+          " [shape=invhouse, style=filled, fillcolor=\"#dbeafe\", label=", ValueLabel(in), "];\n");
     }
     for (const Node* n : g.nodes()) {
       if (n->op() == OpKind::kConstant) {
@@ -145,8 +146,10 @@ class DotWriter {
       lines.push_back(literal.substr(literal.find("> ") + 2));
     }
     std::string id = NewId();
-    absl::StrAppend(&out_, pad, id, " [shape=box, style=\"rounded,filled\", fillcolor=\"#dddddd\", "
-                    "fontsize=8, height=0.2, label=", Label(lines), "];\n");
+    absl::StrAppend(&out_, pad, id,
+                    " [shape=box, style=\"rounded,filled\", fillcolor=\"#dddddd\", "
+                    "fontsize=8, height=0.2, label=",
+                    Label(lines), "];\n");
     source_[v] = id;
   }
 

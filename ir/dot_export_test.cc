@@ -2,9 +2,9 @@
 
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_split.h"
 #include "ir/parser.h"
 
 namespace kiln {

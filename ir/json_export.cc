@@ -20,7 +20,10 @@ constexpr int64_t kMaxListedElements = 16;
 size_t Utf8Length(absl::string_view s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
-  size_t n = (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+  size_t n = (c >= 0xC2 && c <= 0xDF)   ? 2
+             : (c >= 0xE0 && c <= 0xEF) ? 3
+             : (c >= 0xF0 && c <= 0xF4) ? 4
+                                        : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -101,9 +104,12 @@ std::string DimsJson(const std::vector<DimExpr>& dims) {
 
 // One-line {"key": value, ...} from already-encoded values.
 std::string InlineObject(const std::vector<std::pair<absl::string_view, std::string>>& fields) {
-  return absl::StrCat("{", absl::StrJoin(fields, ", ", [](std::string* out, const auto& f) {
-    absl::StrAppend(out, JsonQuote(f.first), ": ", f.second);
-  }), "}");
+  return absl::StrCat("{",
+                      absl::StrJoin(fields, ", ",
+                                    [](std::string* out, const auto& f) {
+                                      absl::StrAppend(out, JsonQuote(f.first), ": ", f.second);
+                                    }),
+                      "}");
 }
 
 std::string TypedValue(const Value* v) {
@@ -147,17 +153,29 @@ std::string AttrJson(const AttrValue& value) {
   auto quote = [](const std::string& v) { return JsonQuote(v); };
   auto number = [](auto v) { return JsonFloat(v, false); };
   switch (KindOf(value)) {
-    case AttrKind::kInt: fields.emplace_back("value", absl::StrCat(std::get<int64_t>(value))); break;
-    case AttrKind::kFloat: fields.emplace_back("value", JsonFloat(std::get<float>(value), false)); break;
-    case AttrKind::kString: fields.emplace_back("value", JsonQuote(std::get<std::string>(value))); break;
-    case AttrKind::kInts:
-      fields.emplace_back("value", absl::StrCat("[", absl::StrJoin(std::get<std::vector<int64_t>>(value), ", "), "]"));
+    case AttrKind::kInt:
+      fields.emplace_back("value", absl::StrCat(std::get<int64_t>(value)));
       break;
-    case AttrKind::kFloats: fields.emplace_back("value", ListJson(std::get<std::vector<float>>(value), number)); break;
+    case AttrKind::kFloat:
+      fields.emplace_back("value", JsonFloat(std::get<float>(value), false));
+      break;
+    case AttrKind::kString:
+      fields.emplace_back("value", JsonQuote(std::get<std::string>(value)));
+      break;
+    case AttrKind::kInts:
+      fields.emplace_back(
+          "value",
+          absl::StrCat("[", absl::StrJoin(std::get<std::vector<int64_t>>(value), ", "), "]"));
+      break;
+    case AttrKind::kFloats:
+      fields.emplace_back("value", ListJson(std::get<std::vector<float>>(value), number));
+      break;
     case AttrKind::kStrings:
       fields.emplace_back("value", ListJson(std::get<std::vector<std::string>>(value), quote));
       break;
-    case AttrKind::kDims: fields.emplace_back("value", DimsJson(std::get<std::vector<DimExpr>>(value))); break;
+    case AttrKind::kDims:
+      fields.emplace_back("value", DimsJson(std::get<std::vector<DimExpr>>(value)));
+      break;
     case AttrKind::kTensor: {
       const Tensor& t = std::get<Tensor>(value);
       fields.emplace_back("dtype", JsonQuote(DTypeName(t.dtype())));

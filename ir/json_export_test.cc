@@ -47,8 +47,9 @@ class JsonReader {
   }
   bool Eat(char c) {
     Space();
-    if (pos_ < s_.size() && s_[pos_] == c) return ++pos_, true;
-    return false;
+    if (pos_ >= s_.size() || s_[pos_] != c) return false;
+    ++pos_;
+    return true;
   }
   bool Literal(const char* word) {
     size_t n = std::strlen(word);
@@ -106,9 +107,16 @@ class JsonReader {
     Space();
     if (pos_ >= s_.size()) return false;
     char c = s_[pos_];
-    if (c == '"') return out->kind = Json::kString, String(&out->text);
+    if (c == '"') {
+      out->kind = Json::kString;
+      return String(&out->text);
+    }
     if (c == 'n') return Literal("null");
-    if (c == 't' || c == 'f') return out->kind = Json::kBool, out->boolean = c == 't', Literal(c == 't' ? "true" : "false");
+    if (c == 't' || c == 'f') {
+      out->kind = Json::kBool;
+      out->boolean = c == 't';
+      return Literal(out->boolean ? "true" : "false");
+    }
     if (c == '[' || c == '{') {
       bool object = c == '{';
       out->kind = object ? Json::kObject : Json::kArray;
@@ -141,10 +149,8 @@ std::vector<std::string> Strings(const Json& array) {
 TEST(JsonExportTest, DescribesGraphNodesAndTypedAttributes) {
   ParseOptions trust;  // Constant and LayerNormalization infer on other branches.
   trust.infer_shapes = false;
-  auto g = ParseGraph(
-      "graph main(%x: f32[batch,seq,64], %hi: f32[]) {\n"
-      "  assume seq <= 512\n"
-      "  %w: f32[64,64] = Constant() {value=tensor<f32[64,64]> 0x" + std::string(64 * 64 * 8, '0') + "}\n"
+  const std::string zeros(64 * 64 * 8, '0');  // 16 KiB of f32 data in hex.
+  const std::string rest =
       "  %b: bool[3] = Constant() {value=tensor<bool[3]> [1, 0, 1]}\n"
       "  %c: f32[batch,seq,64] = Clip(%x, none, %hi)\n"
       "  %s: f32[batch,seq,64] = Softmax(%c) {axis=-1}\n"
@@ -153,7 +159,10 @@ TEST(JsonExportTest, DescribesGraphNodesAndTypedAttributes) {
       "  %g: f32[batch,seq,64] = Gelu(%n) {approximate=\"tanh\"}\n"
       "  %z: f32[1] = ConstantOfShape(%b) {value=tensor<f32[1]> [nan]}\n"
       "  return %g, %t\n"
-      "}\n",
+      "}\n";
+  auto g = ParseGraph(
+      "graph main(%x: f32[batch,seq,64], %hi: f32[]) {\n  assume seq <= 512\n"
+      "  %w: f32[64,64] = Constant() {value=tensor<f32[64,64]> 0x" + zeros + "}\n" + rest,
       trust);
   ASSERT_TRUE(g.ok()) << g.status();
   std::string text = ExportJson(**g);
@@ -161,7 +170,8 @@ TEST(JsonExportTest, DescribesGraphNodesAndTypedAttributes) {
   EXPECT_EQ(doc["format"].text, "kiln-graph");
   EXPECT_EQ(doc["version"].number, 1);
   const Json& graph = doc["graph"];
-  EXPECT_EQ(graph.keys, (std::vector<std::string>{"name", "inputs", "outputs", "constraints", "nodes"}));
+  EXPECT_EQ(graph.keys,
+            (std::vector<std::string>{"name", "inputs", "outputs", "constraints", "nodes"}));
   EXPECT_EQ(graph["inputs"][0]["name"].text, "x");
   EXPECT_EQ(Strings(graph["inputs"][0]["dims"]), (std::vector<std::string>{"batch", "seq", "64"}));
   EXPECT_EQ(graph["inputs"][1]["dims"].items.size(), 0u);
@@ -202,7 +212,8 @@ TEST(JsonExportTest, DescribesGraphNodesAndTypedAttributes) {
   EXPECT_EQ(nodes[7]["attributes"]["value"]["values"][0].kind, Json::kString);
   EXPECT_EQ(nodes[7]["attributes"]["value"]["values"][0].text, "nan");
   // Small objects stay on one line.
-  EXPECT_THAT(text, HasSubstr("\n        \"attributes\": {\n          \"axis\": {\"kind\": \"int\", \"value\": -1}\n        }"));
+  EXPECT_THAT(text, HasSubstr("\n        \"attributes\": {\n          \"axis\": {\"kind\": "
+                              "\"int\", \"value\": -1}\n        }"));
   EXPECT_THAT(text, HasSubstr("\n        \"inputs\": [\"x\", null, \"hi\"],\n"));
 }
 

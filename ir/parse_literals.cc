@@ -89,9 +89,9 @@ absl::StatusOr<Tensor> ParseHexData(TextCursor& c, DType dtype, std::vector<int6
   }
   size_t digits = end - start - 2;
   if (digits % 2 != 0 || digits / 2 != nbytes) {
-    return c.ErrorAt(start, absl::StrCat("tensor<", type_text, "> needs ", nbytes,
-                                         " bytes of data, found ", digits / 2,
-                                         digits % 2 ? " and a half" : ""));
+    return c.ErrorAt(
+        start, absl::StrCat("tensor<", type_text, "> needs ", nbytes, " bytes of data, found ",
+                            digits / 2, digits % 2 ? " and a half" : ""));
   }
   ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(dtype, std::move(shape)));
   auto* out = static_cast<uint8_t*>(t.raw_data());
@@ -158,8 +158,8 @@ absl::Status ReadScalar(TextCursor& c, absl::string_view name, T* out) {
       ok = absl::SimpleAtoi(text, out);
     }
     if (ok) return absl::OkStatus();
-    return c.ErrorAt(pos, absl::StrCat("attribute '", name, "' expects ", expected, ", found '",
-                                       text, "'"));
+    return c.ErrorAt(
+        pos, absl::StrCat("attribute '", name, "' expects ", expected, ", found '", text, "'"));
   }
 }
 
@@ -173,9 +173,8 @@ absl::StatusOr<AttrValue> ReadScalarAttr(TextCursor& c, absl::string_view name) 
 template <typename T>
 absl::StatusOr<AttrValue> ReadListAttr(TextCursor& c, absl::string_view name) {
   std::vector<T> values;
-  RETURN_IF_ERROR(ParseBracketList(c, absl::StrCat("attribute '", name, "'"), [&] {
-    return ReadScalar(c, name, &values.emplace_back());
-  }));
+  RETURN_IF_ERROR(ParseBracketList(c, absl::StrCat("attribute '", name, "'"),
+                                   [&] { return ReadScalar(c, name, &values.emplace_back()); }));
   return AttrValue(std::move(values));
 }
 
@@ -231,8 +230,8 @@ absl::StatusOr<TensorType> ParseTensorType(TextCursor& c) {
 
 absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c) {
   if (!c.TryConsumeWord("tensor")) {
-    return c.Error(absl::StrCat("expected a tensor literal (tensor<T[dims]> ...), found ",
-                                c.Found()));
+    return c.Error(
+        absl::StrCat("expected a tensor literal (tensor<T[dims]> ...), found ", c.Found()));
   }
   RETURN_IF_ERROR(c.Expect('<', "after 'tensor'"));
   size_t type_pos = c.Mark();
@@ -248,15 +247,17 @@ absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c) {
   }
   absl::StatusOr<int64_t> count = ElementCount(shape);
   int64_t nbytes = 0;
-  if (!count.ok() || __builtin_mul_overflow(*count, static_cast<int64_t>(DTypeSize(type.dtype)),
-                                            &nbytes) || nbytes > kMaxTensorBytes) {
+  if (!count.ok() ||
+      __builtin_mul_overflow(*count, static_cast<int64_t>(DTypeSize(type.dtype)), &nbytes) ||
+      nbytes > kMaxTensorBytes) {
     return c.ErrorAt(type_pos, absl::StrCat("tensor<", type_text, "> is too large"));
   }
   size_t data_pos = c.Mark();
   if (c.TryConsumeWord("elided")) {
-    return c.ErrorAt(data_pos, absl::StrCat(
-        "tensor<", type_text, "> was elided when printed and cannot be parsed "
-        "(print with full constants: `kiln dump --full-constants`)"));
+    return c.ErrorAt(data_pos,
+                     absl::StrCat("tensor<", type_text,
+                                  "> was elided when printed and cannot be parsed "
+                                  "(print with full constants: `kiln dump --full-constants`)"));
   }
   if (c.Peek() == '[') return ParseValueList(c, type.dtype, std::move(shape), *count, type_text);
   if (c.text().substr(data_pos, 2) == "0x") {

@@ -89,8 +89,8 @@ class Parser {
     if (s.defined.contains(name)) {
       if (Value* v = s.graph->FindValue(name)) return v;
     }
-    return c_.ErrorAt(pos, absl::StrCat("value ", PrintValueName(name),
-                                        " is not defined before this use"));
+    return c_.ErrorAt(
+        pos, absl::StrCat("value ", PrintValueName(name), " is not defined before this use"));
   }
 
   TextCursor c_;
@@ -124,7 +124,9 @@ absl::StatusOr<std::unique_ptr<Graph>> Parser::ParseGraphBlock(int depth) {
 }
 
 absl::Status Parser::ParseHeader(Scope& s) {
-  if (!c_.TryConsumeWord("graph")) return c_.Error(absl::StrCat("expected 'graph', found ", c_.Found()));
+  if (!c_.TryConsumeWord("graph")) {
+    return c_.Error(absl::StrCat("expected 'graph', found ", c_.Found()));
+  }
   ASSIGN_OR_RETURN(std::string name, c_.ReadName("a graph name"));
   s.graph = std::make_unique<Graph>(std::move(name));
   RETURN_IF_ERROR(c_.Expect('(', "after the graph name"));
@@ -215,11 +217,13 @@ absl::Status Parser::ParseAttrs(const OpInfo& info, Attributes* attrs) {
     if (spec == nullptr) {
       std::vector<std::string> known;
       for (const AttrSpec& a : info.attrs) known.push_back(a.name);
-      return c_.ErrorAt(pos, absl::StrCat(
-          info.name, " has no attribute '", name, "' (its attributes: ",
-          known.empty() ? "none" : absl::StrJoin(known, ", "), ")"));
+      return c_.ErrorAt(pos,
+                        absl::StrCat(info.name, " has no attribute '", name, "' (its attributes: ",
+                                     known.empty() ? "none" : absl::StrJoin(known, ", "), ")"));
     }
-    if (attrs->Has(name)) return c_.ErrorAt(pos, absl::StrCat("attribute '", name, "' is given twice"));
+    if (attrs->Has(name)) {
+      return c_.ErrorAt(pos, absl::StrCat("attribute '", name, "' is given twice"));
+    }
     RETURN_IF_ERROR(c_.Expect('=', "after the attribute name"));
     ASSIGN_OR_RETURN(AttrValue value, ParseAttrValue(c_, spec->kind, name));
     attrs->Set(name, std::move(value));
@@ -299,10 +303,10 @@ absl::Status Parser::InferAndCheck(Scope& s) {
   }
   for (const PrintedValue& p : s.printed) {
     if (p.value->type() != p.type) {
-      return c_.ErrorAt(p.pos, absl::StrCat("value ", PrintValueName(p.value->name()),
-                                            " is printed as ", p.type.ToString(),
-                                            " but shape inference gives ",
-                                            p.value->type().ToString()));
+      return c_.ErrorAt(p.pos,
+                        absl::StrCat("value ", PrintValueName(p.value->name()), " is printed as ",
+                                     p.type.ToString(), " but shape inference gives ",
+                                     p.value->type().ToString()));
     }
   }
   return absl::OkStatus();

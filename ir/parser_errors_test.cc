@@ -51,7 +51,8 @@ TEST(ParserErrorTest, DuplicateNames) {
 
 TEST(ParserErrorTest, MalformedTypesAndDims) {
   EXPECT_EQ(ErrorOf(WithBody("  %a: f31[3] = Relu(%x)")), "line 2, column 7: unknown dtype 'f31'");
-  EXPECT_EQ(ErrorOf(WithBody("  %a: f32[-1] = Relu(%x)")), "line 2, column 11: dimension -1 is negative");
+  EXPECT_EQ(ErrorOf(WithBody("  %a: f32[-1] = Relu(%x)")),
+            "line 2, column 11: dimension -1 is negative");
   EXPECT_THAT(ErrorOf(WithBody("  %a: f32[3,,4] = Relu(%x)")),
               HasSubstr("line 2, column 13: expected a dimension, found ',4]'"));
   EXPECT_THAT(ErrorOf(WithBody("  %a: f32[a+] = Relu(%x)")),
@@ -62,7 +63,8 @@ TEST(ParserErrorTest, MalformedTypesAndDims) {
               HasSubstr("line 2, column 12: expected ']' or ',' in dims, found '.5]'"));
   EXPECT_THAT(ErrorOf(WithBody("  %a: f32[99999999999999999999] = Relu(%x)")),
               HasSubstr("integer overflow"));
-  EXPECT_THAT(ErrorOf(WithBody("  %a: f32[3 = Relu(%x)")), HasSubstr("line 2, column 13: expected ']' or ',' in dims, found '='"));
+  EXPECT_THAT(ErrorOf(WithBody("  %a: f32[3 = Relu(%x)")),
+              HasSubstr("line 2, column 13: expected ']' or ',' in dims, found '='"));
   EXPECT_THAT(ErrorOf("graph main(%x: f32[n]) {\n  assume n <= 3 <= 4\n  return %x\n}\n"),
               HasSubstr("line 2, column 17: expected a node, 'assume' or 'return', found '<='"));
 }
@@ -74,8 +76,9 @@ TEST(ParserErrorTest, BadAttributes) {
             "line 2, column 34: attribute 'axis' expects an integer, found '1.5'");
   EXPECT_EQ(ErrorOf(WithBody("  %a: f32[3] = Softmax(%x) {axis=0, axis=0}")),
             "line 2, column 37: attribute 'axis' is given twice");
-  EXPECT_THAT(ErrorOf(WithBody("  %a: f16[3] = Cast(%x) {to=f16}")),
-              HasSubstr("line 2, column 29: expected attribute 'to' (a quoted string), found 'f16}'"));
+  EXPECT_THAT(
+      ErrorOf(WithBody("  %a: f16[3] = Cast(%x) {to=f16}")),
+      HasSubstr("line 2, column 29: expected attribute 'to' (a quoted string), found 'f16}'"));
   EXPECT_EQ(ErrorOf(WithBody("  %a: f16[3] = Cast(%x)")),
             "line 2, column 3: node 'a' (Cast): required attribute 'to' is missing");
   ParseOptions trust;
@@ -93,7 +96,8 @@ TEST(ParserErrorTest, WrongArity) {
             "line 2, column 3: node 'a' (Relu): has 2 inputs, expected 1 to 1");
   EXPECT_EQ(ErrorOf(WithBody("  %a: f32[3] = Add(none, %x)")),
             "line 2, column 3: node 'a' (Add): required input 0 is missing");
-  EXPECT_THAT(ErrorOf(WithBody("  = Relu(%x) @r")), HasSubstr("line 2, column 3: node 'r' (Relu): has 0 outputs"));
+  EXPECT_THAT(ErrorOf(WithBody("  = Relu(%x) @r")),
+              HasSubstr("line 2, column 3: node 'r' (Relu): has 0 outputs"));
 }
 
 TEST(ParserErrorTest, TypesMustMatchInference) {
@@ -126,8 +130,9 @@ TEST(ParserErrorTest, BadTensorLiterals) {
   ParseOptions trust;
   trust.infer_shapes = false;
   auto constant = [&](const std::string& literal) {
-    return ErrorOf("graph main() {\n  %c: f32[2] = Constant() {value=" + literal + "}\n  return %c\n}\n",
-                   trust);
+    return ErrorOf(
+        "graph main() {\n  %c: f32[2] = Constant() {value=" + literal + "}\n  return %c\n}\n",
+        trust);
   };
   EXPECT_THAT(constant("tensor<f32[64,64]> elided"),
               HasSubstr("line 2, column 53: tensor<f32[64,64]> was elided when printed"));
@@ -168,10 +173,11 @@ TEST(ParserErrorTest, StructuralErrors) {
 }
 
 TEST(ParserErrorTest, BodiesAreCheckedAndBounded) {
-  EXPECT_EQ(ErrorOf("graph main(%x: f32[3]) {\n  %y: f32[3] = Relu(%x) body\n"
-                    "    graph b(%p: f32[3]) {\n      %q: f32[4] = Exp(%p)\n      return %q\n    }\n"
-                    "  return %y\n}\n"),
-            "line 4, column 7: value %q is printed as f32[4] but shape inference gives f32[3]");
+  EXPECT_EQ(
+      ErrorOf("graph main(%x: f32[3]) {\n  %y: f32[3] = Relu(%x) body\n"
+              "    graph b(%p: f32[3]) {\n      %q: f32[4] = Exp(%p)\n      return %q\n    }\n"
+              "  return %y\n}\n"),
+      "line 4, column 7: value %q is printed as f32[4] but shape inference gives f32[3]");
   std::string nested = "graph main(%x: f32[3]) {\n";
   for (int i = 0; i < 40; ++i) nested += "%y: f32[3] = Relu(%x) body graph b(%x: f32[3]) {\n";
   EXPECT_THAT(ErrorOf(nested), HasSubstr("body graphs are nested more than 16 deep"));
@@ -192,7 +198,8 @@ TEST(ParserErrorTest, SurvivesTruncationAndCorruption) {
     // Only dropping the final newline leaves a complete graph.
     EXPECT_NE(ErrorOf(text.substr(0, n)), "<parsed>") << n;
   }
-  const char kBytes[] = {'\0', '"', '%', '(', ')', '[', ']', ',', '{', '}', '\\', '-', '*', 'x', '9', '\n'};
+  const char kBytes[] = {'\0', '"', '%',  '(', ')', '[', ']', ',',
+                         '{',  '}', '\\', '-', '*', 'x', '9', '\n'};
   for (size_t i = 0; i < text.size(); ++i) {
     for (char b : kBytes) {
       std::string bad = text;

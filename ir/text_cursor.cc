@@ -77,7 +77,9 @@ absl::StatusOr<std::string> TextCursor::ReadName(absl::string_view what) {
 }
 
 absl::StatusOr<std::string> TextCursor::ReadQuoted(absl::string_view what) {
-  if (Peek() != '"') return Error(absl::StrCat("expected ", what, " (a quoted string), found ", Found()));
+  if (Peek() != '"') {
+    return Error(absl::StrCat("expected ", what, " (a quoted string), found ", Found()));
+  }
   size_t start = pos_++;
   while (pos_ < text_.size() && text_[pos_] != '"') {
     if (text_[pos_] == '\n') break;

@@ -17,11 +17,17 @@ int RunDump(const std::vector<std::string>& args) {
       "  dot   Graphviz, e.g. `kiln dump m.onnx --format dot | dot -Tsvg > m.svg`\n"
       "  json  a stable JSON document (large constants summarised by dtype, shape, bytes)",
       1, 1);
-  parser.Flag({.name = "format", .value_name = "FORMAT", .help = "output format",
-               .default_value = "text", .choices = {"text", "dot", "json"}});
-  parser.Flag({.name = "full-constants", .help = "text format: print every constant's bytes "
-                                                  "(default: constants over 16 elements are "
-                                                  "elided, which the parser rejects)"});
+  parser.Flag({.name = "format",
+               .value_name = "FORMAT",
+               .help = "output format",
+               .default_value = "text",
+               .choices = {"text", "dot", "json"}});
+  parser.Flag({.name = "full-constants",
+               .value_name = "",
+               .help = "text format: print every constant's bytes (default: constants over 16 "
+                       "elements are elided, which the parser rejects)",
+               .default_value = "",
+               .choices = {}});
   ParsedArgs a;
   if (int rc = ParseOrExit(parser, args, &a); rc >= 0) return rc;
   auto graph = ImportOnnxFile(a.positional[0]);
