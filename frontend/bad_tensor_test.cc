@@ -6,6 +6,7 @@
 
 #include "frontend/onnx_import.h"
 #include "frontend/onnx_test_util.h"
+#include "frontend/tensor_proto.h"
 #include "gtest/gtest.h"
 
 namespace kiln {
@@ -54,9 +55,10 @@ const Tensor* FindInitializer(const Graph& g, const std::string& name) {
 void ExpectRejectedWithoutAllocating(const onnx::ModelProto& m,
                                      std::initializer_list<std::string> parts) {
   const std::string bytes = m.SerializeAsString();
-  const int64_t before = PeakRssBytes();
+  const int64_t before = PeakRssBytes(/*reset=*/true);
   auto g = ImportOnnxBytes(bytes, "", "m.onnx");
   const int64_t grew = PeakRssBytes() - before;
+  ASSERT_GE(before, 0) << "cannot measure peak memory";
   ASSERT_FALSE(g.ok());
   ExpectError(g.status(), Code::kInvalidArgument, parts);
   EXPECT_LT(grew, int64_t{64} << 20) << "import allocated for the declared size";
@@ -226,43 +228,71 @@ TEST(BadData, ConstantNodeWithBadTensor) {
   ExpectImportError(m, Code::kInvalidArgument, {"node 'const' (Constant)", "raw_data has 4"});
 }
 
+// Converts `t` directly (initializers become Constant nodes, checked above only for errors).
+Tensor Convert(const onnx::TensorProto& t) {
+  auto r = frontend::TensorFromProto(t, "");
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *std::move(r) : Tensor();
+}
+
 TEST(GoodData, TypedAndRawValuesLoad) {
   onnx::ModelProto m = NewModel();
   onnx::TensorProto* f = AddInitializer(m, "f", TP::FLOAT, {2});
   f->add_float_data(1.5f);
   f->add_float_data(-2.f);
+  EXPECT_EQ(Convert(*f).GetAsDouble(1), -2.0);
   onnx::TensorProto* i8 = AddInitializer(m, "i8", TP::INT8, {2});
   i8->add_int32_data(-128);
   i8->add_int32_data(127);
+  Tensor ti8 = Convert(*i8);
+  EXPECT_EQ(ti8.TypeString(), "i8[2]");
+  EXPECT_EQ(ti8.GetAsInt(0), -128);
+  EXPECT_EQ(ti8.GetAsInt(1), 127);
   onnx::TensorProto* u32 = AddInitializer(m, "u32", TP::UINT32, {1});
   u32->add_uint64_data(4000000000u);
-  onnx::TensorProto* h = AddInitializer(m, "h", TP::FLOAT16, {1});
-  h->add_int32_data(0x3C00);  // 1.0
+  EXPECT_EQ(Convert(*u32).GetAsInt(0), 4000000000);
+  onnx::TensorProto* h = AddInitializer(m, "h", TP::FLOAT16, {2});
+  h->add_int32_data(0x3C00);  // 1.0 as uint16 bits.
+  h->add_int32_data(-16384);  // 0xC000 = -2.0 as int16 bits.
+  Tensor th = Convert(*h);
+  EXPECT_EQ(th.GetAsDouble(0), 1.0);
+  EXPECT_EQ(th.GetAsDouble(1), -2.0);
   onnx::TensorProto* r = AddInitializer(m, "r", TP::INT64, {2});
   r->set_raw_data(RawBytes<int64_t>({-7, int64_t{1} << 40}));
-  for (const char* name : {"f", "i8", "u32", "h", "r"}) AddOutput(m, name);
-  auto g = Import(m);
-  ASSERT_TRUE(g.ok()) << g.status();
-  EXPECT_EQ(FindInitializer(**g, "f")->GetAsDouble(1), -2.0);
-  EXPECT_EQ(FindInitializer(**g, "i8")->GetAsInt(0), -128);
-  EXPECT_EQ(FindInitializer(**g, "i8")->GetAsInt(1), 127);
-  EXPECT_EQ(FindInitializer(**g, "u32")->GetAsInt(0), 4000000000);
-  EXPECT_EQ(FindInitializer(**g, "h")->GetAsDouble(0), 1.0);
-  EXPECT_EQ(FindInitializer(**g, "r")->GetAsInt(1), int64_t{1} << 40);
+  EXPECT_EQ(Convert(*r).GetAsInt(1), int64_t{1} << 40);
+  onnx::TensorProto* e = AddInitializer(m, "e", TP::FLOAT, {0, int64_t{1} << 40});
+  EXPECT_EQ(Convert(*e).num_elements(), 0);
 }
 
-TEST(GoodData, BoolRawBytesAreNormalized) {
+TEST(GoodData, BoolBytesAreNormalized) {
   onnx::TensorProto* w;
   onnx::ModelProto m = WithInitializer(TP::BOOL, {3}, &w);
   w->set_raw_data(std::string("\0\1\7", 3));
-  auto g = Import(m);
-  ASSERT_TRUE(g.ok()) << g.status();
-  const Tensor* t = FindInitializer(**g, "w");
-  ASSERT_NE(t, nullptr);
-  const auto* bytes = static_cast<const uint8_t*>(t->raw_data());
+  Tensor t = Convert(*w);
+  ASSERT_EQ(t.num_elements(), 3);
+  const auto* bytes = static_cast<const uint8_t*>(t.raw_data());
   EXPECT_EQ(bytes[0], 0);
   EXPECT_EQ(bytes[1], 1);
   EXPECT_EQ(bytes[2], 1);  // Any nonzero byte is true; a bool holding 7 would be UB.
+  w->clear_raw_data();
+  for (int v : {0, 5, -1}) w->add_int32_data(v);
+  t = Convert(*w);
+  ASSERT_EQ(t.num_elements(), 3);
+  bytes = static_cast<const uint8_t*>(t.raw_data());
+  EXPECT_EQ(bytes[1], 1);
+  EXPECT_EQ(bytes[2], 1);
+}
+
+TEST(GoodData, ModelWithInitializerImports) {
+  onnx::TensorProto* w;
+  onnx::ModelProto m = WithInitializer(TP::FLOAT, {2}, &w);
+  w->set_raw_data(RawBytes<float>({1.f, 2.f}));
+  auto g = Import(m);
+  KILN_SKIP_IF_NO_CONSTANT_INFERENCE(g.status());
+  ASSERT_TRUE(g.ok()) << g.status();
+  const Tensor* t = FindInitializer(**g, "w");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->GetAsDouble(1), 2.0);
 }
 
 }  // namespace
