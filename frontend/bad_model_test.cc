@@ -2,6 +2,7 @@
 // unsupported opsets/domains/ops must all give a clear error naming the file and the culprit.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <random>
 #include <string>
 
@@ -164,6 +165,51 @@ TEST(BadGraph, WrongInputCount) {
   AddNode(m, "Relu", {"x", "x"}, {"y"}, "relu2");
   AddOutput(m, "y");
   ExpectImportError(m, Code::kInvalidArgument, {"node 'relu2' (Relu)", "2 inputs"});
+}
+
+TEST(BadGraph, UnnamedDimDoesNotAliasADimParam) {
+  // x's unnamed dim gets a generated symbol; a dim_param spelled like it must not share it,
+  // or two independent sizes would be treated as equal.
+  onnx::ModelProto m = NewModel();
+  AddInput(m, "x", TP::FLOAT, {1})->mutable_type()->mutable_tensor_type()->mutable_shape()
+      ->mutable_dim(0)->clear_dim_value();
+  AddInput(m, "y", TP::FLOAT, {1})->mutable_type()->mutable_tensor_type()->mutable_shape()
+      ->mutable_dim(0)->set_dim_param("x_d0");
+  AddOutput(m, "x");
+  AddOutput(m, "y");
+  auto g = ImportModel(m);
+  ASSERT_TRUE(g.ok()) << g.status();
+  const TensorType& x = (*g)->inputs()[0]->type();
+  const TensorType& y = (*g)->inputs()[1]->type();
+  ASSERT_EQ(x.rank(), 1);
+  ASSERT_EQ(y.rank(), 1);
+  EXPECT_FALSE(x.dims[0].as_const());
+  EXPECT_NE(x.ToString(), y.ToString());
+}
+
+TEST(BadGraph, ManyDimParamsThatSanitizeAlikeImportQuickly) {
+  // "a!#$%", "a!#$&", ... all become "a____" as identifiers; the namer must not probe
+  // suffixes _2, _3, ... from scratch for each (quadratic: ~15 s here for 20000 dims).
+  const std::string punct = "!#$%&()*+,-.:;<=>?@[]^{|}~";
+  onnx::ModelProto m = NewModel();
+  auto* shape = AddInput(m, "x", TP::FLOAT, {})->mutable_type()->mutable_tensor_type()
+                    ->mutable_shape();
+  const int kDims = 20000;
+  for (int i = 0; i < kDims; ++i) {
+    std::string name = "a";
+    for (int k = i, j = 0; j < 4; ++j, k /= punct.size()) name += punct[k % punct.size()];
+    shape->add_dim()->set_dim_param(name);
+  }
+  AddOutput(m, "x");
+  const auto start = std::chrono::steady_clock::now();
+  auto g = ImportModel(m);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(g.ok()) << g.status();
+  const TensorType& x = (*g)->inputs()[0]->type();
+  ASSERT_EQ(x.rank(), kDims);
+  EXPECT_NE(x.dims[0], x.dims[kDims - 1]);
+  EXPECT_LT(seconds, 3.0) << "symbol naming is quadratic";
 }
 
 TEST(BadTypes, AddOfF32AndI64) {
