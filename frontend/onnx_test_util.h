@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <string>
@@ -26,6 +27,23 @@ namespace kiln::frontend::testing_util {
 
 using TP = onnx::TensorProto;
 
+// Folders made by NewTempDir, removed when the test program ends.
+inline std::vector<std::string>& TempDirs() {
+  static auto* dirs = new std::vector<std::string>();
+  return *dirs;
+}
+
+class TempDirCleaner : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;  // remove_all does not follow the tests' symlinks out of the folder.
+    for (const std::string& d : TempDirs()) std::filesystem::remove_all(d, ec);
+  }
+};
+
+inline ::testing::Environment* const kTempDirCleaner =
+    ::testing::AddGlobalTestEnvironment(new TempDirCleaner);
+
 // A new empty folder under the gtest temp dir, unique to this process and call.
 inline std::string NewTempDir(const std::string& tag) {
   static std::atomic<int> counter{0};
@@ -35,6 +53,7 @@ inline std::string NewTempDir(const std::string& tag) {
   std::string dir = absl::StrCat(base, "kiln_", tag, "_", info ? info->name() : "x", "_", getpid(),
                                  "_", counter++);
   EXPECT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
+  TempDirs().push_back(dir);
   return dir;
 }
 
