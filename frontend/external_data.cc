@@ -50,11 +50,15 @@ absl::StatusOr<std::string> ReadExternalData(const std::string& base_dir,
   if (!base.ok()) return base.status();
   auto full = RealPath(absl::StrCat(base_dir, "/", location));
   if (!full.ok()) return full.status();
-  if (!absl::StartsWith(*full, absl::StrCat(*base, "/"))) {
+  // The root folder already ends in '/'.
+  const std::string prefix = absl::EndsWith(*base, "/") ? *base : absl::StrCat(*base, "/");
+  if (!absl::StartsWith(*full, prefix)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "external data location '", location, "' resolves outside the model's folder"));
   }
-  int fd = open(full->c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever (the
+  // not-a-file check below needs the descriptor). O_NOFOLLOW: `full` has no links left.
+  int fd = open(full->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
   if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open external data '", *full, "'"));
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -12,7 +12,7 @@ std::string NodeLabel(const onnx::NodeProto& p) {
 }
 
 absl::StatusOr<AttrValue> ConvertAttr(const onnx::AttributeProto& a, AttrKind want,
-                                      absl::string_view where) {
+                                      absl::string_view where, const std::string& base_dir) {
   using A = onnx::AttributeProto;
   auto mismatch = [&] {
     return absl::InvalidArgumentError(absl::StrCat(where, ": attribute '", a.name(),
@@ -40,9 +40,12 @@ absl::StatusOr<AttrValue> ConvertAttr(const onnx::AttributeProto& a, AttrKind wa
       return AttrValue(std::vector<std::string>(a.strings().begin(), a.strings().end()));
     case AttrKind::kTensor: {
       if (a.type() != A::TENSOR) return mismatch();
-      // Attribute tensors are always embedded: no external data.
-      auto t = TensorFromProto(a.t(), "");
-      if (!t.ok()) return t.status();
+      auto t = TensorFromProto(a.t(), base_dir);
+      if (!t.ok()) {
+        return absl::Status(t.status().code(),
+                            absl::StrCat(where, ": attribute '", a.name(), "': ",
+                                         t.status().message()));
+      }
       return AttrValue(*std::move(t));
     }
     case AttrKind::kDims:
@@ -71,7 +74,7 @@ absl::StatusOr<Attributes> ImportContext::ConvertAttributes(
     if (spec == nullptr) {
       return Unsupported(absl::StrCat("attribute '", a.name(), "' is not supported"));
     }
-    auto v = ConvertAttr(a, spec->kind, NodeLabel(proto_));
+    auto v = ConvertAttr(a, spec->kind, NodeLabel(proto_), base_dir_);
     if (!v.ok()) return v.status();
     attrs.Set(a.name(), *std::move(v));
   }

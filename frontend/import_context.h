@@ -21,13 +21,20 @@ namespace kiln::frontend {
 // What an import function sees for one ONNX node.
 class ImportContext {
  public:
+  // `base_dir` is where tensor attributes' external data may live ("" forbids it).
   ImportContext(Graph& graph, const onnx::NodeProto& proto, int64_t opset,
-                std::vector<Value*> inputs)
-      : graph_(graph), proto_(proto), opset_(opset), inputs_(std::move(inputs)) {}
+                std::vector<Value*> inputs, std::string base_dir = "")
+      : graph_(graph),
+        proto_(proto),
+        opset_(opset),
+        inputs_(std::move(inputs)),
+        base_dir_(std::move(base_dir)) {}
 
   Graph& graph() { return graph_; }
   const onnx::NodeProto& proto() const { return proto_; }
   int64_t opset() const { return opset_; }
+  // The model's folder, for tensor attributes with external data ("" when there is none).
+  const std::string& base_dir() const { return base_dir_; }
   // Inputs in ONNX order; null where the ONNX name is empty.
   const std::vector<Value*>& inputs() const { return inputs_; }
   Value* input(int i) const { return i < static_cast<int>(inputs_.size()) ? inputs_[i] : nullptr; }
@@ -52,6 +59,7 @@ class ImportContext {
   const onnx::NodeProto& proto_;
   int64_t opset_;
   std::vector<Value*> inputs_;
+  std::string base_dir_;
   int added_ = 0;
 };
 

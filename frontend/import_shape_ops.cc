@@ -15,7 +15,7 @@ absl::StatusOr<std::vector<Value*>> ImportConstant(ImportContext& ctx) {
   const onnx::AttributeProto& a = ctx.proto().attribute(0);
   Tensor t;
   if (a.name() == "value") {
-    auto r = TensorFromProto(a.t(), "");
+    auto r = TensorFromProto(a.t(), ctx.base_dir());
     if (!r.ok()) return ctx.Error(r.status().message());
     t = *std::move(r);
   } else if (a.name() == "value_float") {

@@ -7,11 +7,13 @@
 
 #include <cctype>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "frontend/import_context.h"
 #include "frontend/tensor_proto.h"
 #include "ir/shape_inference.h"
@@ -42,20 +44,29 @@ class SymbolNamer {
   std::string Name(const std::string& param) {
     auto it = names_.find(param);
     if (it != names_.end()) return it->second;
+    std::string unique = Fresh(param);
+    names_[param] = unique;
+    return unique;
+  }
+  // A symbol used by no other dim (for dims without a dim_param), named after `hint`.
+  std::string Fresh(const std::string& hint) {
     std::string s;
-    for (char c : param) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+    for (char c : hint) s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
     if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) s = "d_" + s;
     if (s == "div" || s == "mod" || s == "min" || s == "max") s += "_";
     std::string unique = s;
-    for (int k = 2; used_.contains(unique); ++k) unique = absl::StrCat(s, "_", k);
+    // Suffixes resume where the last search for `s` stopped, so hostile files with many
+    // names that sanitize alike cost linear, not quadratic, time.
+    int& k = next_suffix_.try_emplace(s, 2).first->second;
+    while (used_.contains(unique)) unique = absl::StrCat(s, "_", k++);
     used_.insert(unique);
-    names_[param] = unique;
     return unique;
   }
 
  private:
   absl::flat_hash_map<std::string, std::string> names_;
   absl::flat_hash_set<std::string> used_;
+  absl::flat_hash_map<std::string, int> next_suffix_;
 };
 
 class ModelImporter {
@@ -78,16 +89,31 @@ class ModelImporter {
   }
 
  private:
+  // The default domain's opset decides op semantics. Other domains' ops are rejected per
+  // node, so a model that imports only other domains is Unimplemented, naming them.
   absl::Status ReadOpset() {
     if (!model_.has_graph()) return absl::InvalidArgumentError("model has no graph");
-    bool found = false;
+    std::optional<int64_t> version;
+    std::vector<std::string> others;
     for (const auto& o : model_.opset_import()) {
-      if (IsDefaultDomain(o.domain())) {
-        opset_ = o.version();
-        found = true;
+      if (!IsDefaultDomain(o.domain())) {
+        others.push_back(absl::StrCat(o.domain(), " v", o.version()));
+      } else if (version && *version != o.version()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "model imports the default domain twice, as opsets ", *version, " and ", o.version()));
+      } else {
+        version = o.version();
       }
     }
-    if (!found) return absl::InvalidArgumentError("model imports no opset of the default domain");
+    if (!version && !others.empty()) {
+      return absl::UnimplementedError(
+          absl::StrCat("model imports no opset of the default ONNX domain, only ",
+                       absl::StrJoin(others, ", "), ", which Kiln does not support"));
+    }
+    if (!version) {
+      return absl::InvalidArgumentError("model imports no opset (opset_import is empty)");
+    }
+    opset_ = *version;
     if (opset_ < kMinOpset || opset_ > kMaxOpset) {
       return absl::UnimplementedError(absl::StrCat("opset ", opset_,
                                                    " of the default domain is not supported "
@@ -120,13 +146,14 @@ class ModelImporter {
       ASSIGN_OR_RETURN(Tensor tensor, frontend::TensorFromProto(t, base_dir_));
       Value* v = graph_->AddConstant(std::move(tensor), t.name());
       RETURN_IF_ERROR(Define(t.name(), v));
+      initializers_.insert(t.name());
     }
     return absl::OkStatus();
   }
 
   absl::Status ImportInputs(const onnx::GraphProto& g) {
     for (const onnx::ValueInfoProto& in : g.input()) {
-      if (values_.contains(in.name())) continue;  // An initializer listed as input (IR < 4).
+      if (initializers_.contains(in.name())) continue;  // Listed as an input (IR < 4).
       const std::string where = absl::StrCat("graph input '", in.name(), "'");
       if (in.name().empty()) return absl::InvalidArgumentError("a graph input has no name");
       if (!in.type().has_tensor_type()) {
@@ -138,25 +165,43 @@ class ModelImporter {
       if (!tt.has_shape()) {
         return absl::InvalidArgumentError(absl::StrCat(where, " has no shape (unknown rank)"));
       }
-      TensorType type{*dtype, {}};
-      for (int d = 0; d < tt.shape().dim_size(); ++d) {
-        const auto& dim = tt.shape().dim(d);
-        if (dim.has_dim_value()) {
-          if (dim.dim_value() < 0) {
-            return absl::InvalidArgumentError(
-                absl::StrCat(where, " has negative dimension ", dim.dim_value()));
-          }
-          type.dims.push_back(DimExpr(dim.dim_value()));
-        } else if (dim.has_dim_param() && !dim.dim_param().empty()) {
-          type.dims.push_back(DimExpr::Symbol(namer_.Name(dim.dim_param())));
-        } else {
-          type.dims.push_back(DimExpr::Symbol(namer_.Name(absl::StrCat(in.name(), "_d", d))));
-        }
-      }
+      ASSIGN_OR_RETURN(TensorType type, InputType(in.name(), *dtype, tt.shape()));
       Value* v = graph_->AddInput(in.name(), std::move(type));
       RETURN_IF_ERROR(Define(in.name(), v));
     }
     return absl::OkStatus();
+  }
+
+  // Symbolic dims stay symbols; the static ones must make a tensor Kiln could hold (even
+  // when every symbol is 1), so absurd or overflowing sizes fail here, not at run time.
+  absl::StatusOr<TensorType> InputType(const std::string& name, DType dtype,
+                                       const onnx::TensorShapeProto& shape) {
+    const std::string where = absl::StrCat("graph input '", name, "'");
+    TensorType type{dtype, {}};
+    std::vector<int64_t> static_dims;
+    for (int d = 0; d < shape.dim_size(); ++d) {
+      const auto& dim = shape.dim(d);
+      if (dim.has_dim_value()) {
+        if (dim.dim_value() < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, " has negative dimension ", dim.dim_value()));
+        }
+        type.dims.push_back(DimExpr(dim.dim_value()));
+        static_dims.push_back(dim.dim_value());
+      } else if (dim.has_dim_param() && !dim.dim_param().empty()) {
+        type.dims.push_back(DimExpr::Symbol(namer_.Name(dim.dim_param())));
+      } else {
+        type.dims.push_back(DimExpr::Symbol(namer_.Fresh(absl::StrCat(name, "_d", d))));
+      }
+    }
+    auto bytes = frontend::DenseByteSize(dtype, static_dims);
+    if (!bytes.ok()) return Prefix(where, bytes.status());
+    if (*bytes > kMaxTensorBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " ", type.ToString(), " needs ",
+                                                     *bytes, " bytes or more; Kiln's limit is ",
+                                                     kMaxTensorBytes));
+    }
+    return type;
   }
 
   // Kahn's algorithm over ONNX names, stable with respect to the file's order.
@@ -221,7 +266,7 @@ class ModelImporter {
     }
     std::vector<Value*> inputs;
     for (const std::string& in : p.input()) inputs.push_back(in.empty() ? nullptr : values_.at(in));
-    ImportContext ctx(*graph_, p, opset_, std::move(inputs));
+    ImportContext ctx(*graph_, p, opset_, std::move(inputs), base_dir_);
     frontend::ImportFn fn = frontend::GetImporterTable().Find(p.op_type(), opset_);
     auto outs = fn ? fn(ctx) : frontend::ImportGeneric(ctx);
     if (!outs.ok()) return outs.status();
@@ -286,6 +331,7 @@ class ModelImporter {
   int64_t opset_ = 0;
   std::unique_ptr<Graph> graph_;
   absl::flat_hash_map<std::string, Value*> values_;
+  absl::flat_hash_set<std::string> initializers_;
   SymbolNamer namer_;
 };
 
@@ -319,6 +365,9 @@ absl::StatusOr<std::unique_ptr<Graph>> ImportOnnxBytes(absl::string_view bytes,
                                                        absl::string_view display_name) {
   if (static_cast<int64_t>(bytes.size()) > kMaxModelBytes) {
     return absl::InvalidArgumentError(absl::StrCat(display_name, ": model is larger than 2 GiB"));
+  }
+  if (bytes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(display_name, ": the model file is empty"));
   }
   onnx::ModelProto model;
   if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {

@@ -1,20 +1,149 @@
+// TensorProto <-> Tensor. Protos come from untrusted files: dims, data sizes, value ranges
+// and external-data keys are all checked, and sizes before anything is allocated.
 #include "frontend/tensor_proto.h"
 
 #include <cstring>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "frontend/external_data.h"
 #include "ir/status_macros.h"
 
 namespace kiln::frontend {
 namespace {
 
-// Copies `count` values of a repeated proto field into the tensor, converting each with `conv`.
+std::string TypeString(DType dtype, absl::Span<const int64_t> dims) {
+  return absl::StrCat(DTypeName(dtype), "[", absl::StrJoin(dims, ","), "]");
+}
+
+// Copies a repeated proto field into `t`, converting each value with `conv`, which returns
+// nullopt for a value out of range for the tensor's dtype.
 template <typename Dst, typename Field, typename Conv>
-void CopyField(const Field& field, Tensor& t, Conv conv) {
+absl::Status CopyField(const Field& field, Tensor& t, Conv conv) {
   Dst* out = t.data<Dst>();
-  for (int64_t i = 0; i < t.num_elements(); ++i) out[i] = conv(field.Get(static_cast<int>(i)));
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    auto v = field.Get(static_cast<int>(i));
+    std::optional<Dst> c = conv(v);
+    if (!c) {
+      return absl::InvalidArgumentError(absl::StrCat("value ", v, " at index ", i,
+                                                     " is out of range for ", t.TypeString()));
+    }
+    out[i] = *c;
+  }
+  return absl::OkStatus();
+}
+
+// An integer `v` as T when it fits.
+template <typename T, typename V>
+std::optional<T> Narrow(V v) {
+  if (!std::in_range<T>(v)) return std::nullopt;
+  return static_cast<T>(v);
+}
+
+// Bytes that are not 0 or 1 would make invalid bools; any nonzero byte means true.
+void NormalizeBools(Tensor& t) {
+  if (t.dtype() != DType::kBool) return;
+  auto* b = static_cast<uint8_t*>(t.raw_data());
+  for (int64_t i = 0; i < t.num_elements(); ++i) b[i] = b[i] != 0;
+}
+
+// Reads the bytes of an EXTERNAL tensor of `nbytes` bytes: its `location`, `offset` and
+// `length` keys are untrusted; the range is checked against the file before it is read.
+absl::StatusOr<std::string> ReadExternalTensorData(const onnx::TensorProto& proto, DType dtype,
+                                                   const std::vector<int64_t>& shape,
+                                                   int64_t nbytes, const std::string& base_dir) {
+  std::string location;
+  int64_t offset = 0, length = nbytes;
+  for (const auto& kv : proto.external_data()) {
+    if (kv.key() == "location") {
+      location = kv.value();
+    } else if (kv.key() == "offset" || kv.key() == "length") {
+      int64_t v;
+      if (!absl::SimpleAtoi(kv.value(), &v) || v < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad external data ", kv.key(), " '", kv.value(), "'"));
+      }
+      (kv.key() == "offset" ? offset : length) = v;
+    }
+  }
+  if (location.empty()) return absl::InvalidArgumentError("external data has no location");
+  if (length != nbytes) {
+    return absl::InvalidArgumentError(absl::StrCat("external data length ", length,
+                                                   " does not match ", TypeString(dtype, shape),
+                                                   " (", nbytes, " bytes)"));
+  }
+  // The file's size bounds the read, but a big enough file must still not pass the cap.
+  if (nbytes > kMaxTensorBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(TypeString(dtype, shape),
+                                                     " is larger than the ", kMaxTensorBytes,
+                                                     "-byte tensor limit"));
+  }
+  return ReadExternalData(base_dir, location, offset, length);
+}
+
+// Converts the typed repeated field that holds `proto`'s values (`n` of them).
+absl::StatusOr<Tensor> FromTypedData(const onnx::TensorProto& proto, DType dtype,
+                                     const std::vector<int64_t>& shape, int64_t n) {
+  using P = onnx::TensorProto;
+  int64_t have;
+  switch (proto.data_type()) {
+    case P::FLOAT: have = proto.float_data_size(); break;
+    case P::DOUBLE: have = proto.double_data_size(); break;
+    case P::INT64: have = proto.int64_data_size(); break;
+    case P::UINT32:
+    case P::UINT64: have = proto.uint64_data_size(); break;
+    default: have = proto.int32_data_size(); break;
+  }
+  // Checked before allocating: the declared size is only trusted once the values exist.
+  if (have != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("has ", have, " values, ", TypeString(dtype, shape), " needs ", n));
+  }
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(dtype, shape));
+  switch (proto.data_type()) {
+    case P::FLOAT:
+      RETURN_IF_ERROR(CopyField<float>(proto.float_data(), t, [](float v) { return v; }));
+      break;
+    case P::DOUBLE:
+      RETURN_IF_ERROR(CopyField<double>(proto.double_data(), t, [](double v) { return v; }));
+      break;
+    case P::INT64:
+      RETURN_IF_ERROR(CopyField<int64_t>(proto.int64_data(), t, [](int64_t v) { return v; }));
+      break;
+    case P::UINT32:
+      RETURN_IF_ERROR(CopyField<uint32_t>(proto.uint64_data(), t, Narrow<uint32_t, uint64_t>));
+      break;
+    case P::UINT64:
+      RETURN_IF_ERROR(CopyField<uint64_t>(proto.uint64_data(), t, [](uint64_t v) { return v; }));
+      break;
+    default: {
+      // INT32 and the narrower types travel in int32_data; 16-bit floats as their bits
+      // (accepted as a uint16 or an int16 view of them).
+      absl::Status s = VisitDType(dtype, [&](auto zero) -> absl::Status {
+        using T = decltype(zero);
+        const auto& f = proto.int32_data();
+        if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+          return CopyField<T>(f, t, [](int32_t v) -> std::optional<T> {
+            if (v < -32768 || v > 65535) return std::nullopt;
+            T h;
+            h.bits = static_cast<uint16_t>(v);
+            return h;
+          });
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return CopyField<bool>(f, t, [](int32_t v) -> std::optional<bool> { return v != 0; });
+        } else if constexpr (std::is_integral_v<T> && sizeof(T) <= 4) {
+          return CopyField<T>(f, t, Narrow<T, int32_t>);
+        } else {
+          return absl::InternalError(absl::StrCat("no int32_data form for ", DTypeName(dtype)));
+        }
+      });
+      RETURN_IF_ERROR(s);
+    }
+  }
+  return t;
 }
 
 }  // namespace
@@ -65,6 +194,26 @@ int OnnxFromDType(DType t) {
   return P::UNDEFINED;
 }
 
+absl::StatusOr<int64_t> DenseByteSize(DType dtype, absl::Span<const int64_t> dims) {
+  for (int64_t d : dims) {
+    if (d < 0) return absl::InvalidArgumentError(absl::StrCat("negative dimension ", d));
+  }
+  int64_t n = 1, bytes;
+  for (int64_t d : dims) {
+    if (__builtin_mul_overflow(n, d, &n)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("element count of ", TypeString(dtype, dims), " overflows int64"));
+    }
+  }
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(DTypeSize(dtype)), &bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("byte size of ", TypeString(dtype, dims), " overflows int64"));
+  }
+  return bytes;
+}
+
+// Every declared size is checked against the bytes actually present (in the proto or the
+// external file) before anything of that size is allocated.
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string& base_dir) {
   const std::string where = absl::StrCat("tensor '", proto.name(), "'");
   auto fail = [&](const absl::Status& s) {
@@ -74,93 +223,27 @@ absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std
   auto dtype = DTypeFromOnnx(proto.data_type());
   if (!dtype.ok()) return fail(dtype.status());
   std::vector<int64_t> shape(proto.dims().begin(), proto.dims().end());
-  auto zeros = Tensor::Zeros(*dtype, shape);
-  if (!zeros.ok()) return fail(zeros.status());
-  Tensor t = *std::move(zeros);
-  const int64_t n = t.num_elements();
+  auto nbytes = DenseByteSize(*dtype, shape);
+  if (!nbytes.ok()) return fail(nbytes.status());
+  const int64_t n = *nbytes / static_cast<int64_t>(DTypeSize(*dtype));
 
+  absl::StatusOr<Tensor> t;
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
-    std::string location;
-    int64_t offset = 0, length = static_cast<int64_t>(t.nbytes());
-    for (const auto& kv : proto.external_data()) {
-      if (kv.key() == "location") {
-        location = kv.value();
-      } else if (kv.key() == "offset" || kv.key() == "length") {
-        int64_t v;
-        if (!absl::SimpleAtoi(kv.value(), &v) || v < 0) {
-          return fail(absl::InvalidArgumentError(
-              absl::StrCat("bad external data ", kv.key(), " '", kv.value(), "'")));
-        }
-        (kv.key() == "offset" ? offset : length) = v;
-      }
-    }
-    if (length != static_cast<int64_t>(t.nbytes())) {
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-          "external data length ", length, " does not match ", t.TypeString(), " (", t.nbytes(),
-          " bytes)")));
-    }
-    auto bytes = ReadExternalData(base_dir, location, offset, length);
+    auto bytes = ReadExternalTensorData(proto, *dtype, shape, *nbytes, base_dir);
     if (!bytes.ok()) return fail(bytes.status());
-    return Tensor::FromBytes(*dtype, shape, *bytes);
-  }
-  if (proto.has_raw_data()) {
-    if (proto.raw_data().size() != t.nbytes()) {
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-          "raw_data has ", proto.raw_data().size(), " bytes, ", t.TypeString(), " needs ",
-          t.nbytes())));
+    t = Tensor::FromBytes(*dtype, shape, *bytes);
+  } else if (proto.has_raw_data()) {
+    if (static_cast<int64_t>(proto.raw_data().size()) != *nbytes) {
+      return fail(absl::InvalidArgumentError(absl::StrCat("raw_data has ", proto.raw_data().size(),
+                                                          " bytes, ", TypeString(*dtype, shape),
+                                                          " needs ", *nbytes)));
     }
-    if (n > 0) std::memcpy(t.raw_data(), proto.raw_data().data(), t.nbytes());
-    return t;
+    t = Tensor::FromBytes(*dtype, shape, proto.raw_data());
+  } else {
+    t = FromTypedData(proto, *dtype, shape, n);
   }
-  using P = onnx::TensorProto;
-  auto check_count = [&](int64_t have) -> absl::Status {
-    if (have != n) {
-      return fail(absl::InvalidArgumentError(
-          absl::StrCat("has ", have, " values, ", t.TypeString(), " needs ", n)));
-    }
-    return absl::OkStatus();
-  };
-  switch (proto.data_type()) {
-    case P::FLOAT:
-      RETURN_IF_ERROR(check_count(proto.float_data_size()));
-      CopyField<float>(proto.float_data(), t, [](float v) { return v; });
-      break;
-    case P::DOUBLE:
-      RETURN_IF_ERROR(check_count(proto.double_data_size()));
-      CopyField<double>(proto.double_data(), t, [](double v) { return v; });
-      break;
-    case P::INT64:
-      RETURN_IF_ERROR(check_count(proto.int64_data_size()));
-      CopyField<int64_t>(proto.int64_data(), t, [](int64_t v) { return v; });
-      break;
-    case P::UINT32:
-      RETURN_IF_ERROR(check_count(proto.uint64_data_size()));
-      CopyField<uint32_t>(proto.uint64_data(), t, [](uint64_t v) { return static_cast<uint32_t>(v); });
-      break;
-    case P::UINT64:
-      RETURN_IF_ERROR(check_count(proto.uint64_data_size()));
-      CopyField<uint64_t>(proto.uint64_data(), t, [](uint64_t v) { return v; });
-      break;
-    default: {
-      // INT32 and the narrower types travel in int32_data; 16-bit floats as their bits.
-      RETURN_IF_ERROR(check_count(proto.int32_data_size()));
-      VisitDType(*dtype, [&](auto zero) {
-        using T = decltype(zero);
-        if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
-          CopyField<T>(proto.int32_data(), t, [](int32_t v) {
-            T h;
-            h.bits = static_cast<uint16_t>(v);
-            return h;
-          });
-        } else if constexpr (std::is_same_v<T, bool>) {
-          CopyField<bool>(proto.int32_data(), t, [](int32_t v) { return v != 0; });
-        } else {
-          CopyField<T>(proto.int32_data(), t, [](int32_t v) { return static_cast<T>(v); });
-        }
-        return 0;
-      });
-    }
-  }
+  if (!t.ok()) return fail(t.status());
+  NormalizeBools(*t);
   return t;
 }
 
