@@ -10,6 +10,7 @@ namespace {
 absl::StatusOr<std::vector<Value*>> ImportCast(ImportContext& ctx) {
   const onnx::AttributeProto* to = ctx.FindAttr("to");
   if (to == nullptr) return ctx.Error("missing attribute 'to'");
+  if (to->i() < 0 || to->i() > 64) return ctx.Error("attribute 'to' is not an ONNX dtype code");
   auto dtype = DTypeFromOnnx(static_cast<int>(to->i()));
   if (!dtype.ok()) return ctx.Unsupported(dtype.status().message());
   auto attrs = ctx.ConvertAttributes(OpKind::kCast, {"to"});
