@@ -51,7 +51,10 @@ class Tensor {
   template <typename T>
   const T* data() const { return static_cast<const T*>(raw_data()); }
   template <typename T>
-  absl::Span<const T> values() const { return {data<T>(), static_cast<size_t>(num_elements_)}; }
+  absl::Span<const T> values() const {
+    // Not `return {ptr, n}`: for T = bool that picks Span's initializer_list constructor.
+    return absl::Span<const T>(data<T>(), static_cast<size_t>(num_elements_));
+  }
 
   // Reads element i of any dtype as double / int64 (for small shape tensors and tests).
   double GetAsDouble(int64_t i) const;
