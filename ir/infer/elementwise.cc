@@ -142,6 +142,19 @@ std::optional<bool> SymLess(const DimExpr& a, const DimExpr& b, bool or_equal) {
   return std::nullopt;
 }
 
+// max(a, b) / min(a, b), resolved when the order of a and b is provable (max(seq, 0) = seq).
+DimExpr SymMax(const DimExpr& a, const DimExpr& b) {
+  if (SymLess(b, a, true) == true) return a;
+  if (SymLess(a, b, true) == true) return b;
+  return DimExpr::Max(a, b);
+}
+
+DimExpr SymMin(const DimExpr& a, const DimExpr& b) {
+  if (SymLess(a, b, true) == true) return a;
+  if (SymLess(b, a, true) == true) return b;
+  return DimExpr::Min(a, b);
+}
+
 std::optional<DimExpr> Bool(std::optional<bool> b) {
   if (!b) return std::nullopt;
   return DimExpr(*b ? 1 : 0);
@@ -193,8 +206,8 @@ void SetClipSym(InferContext& ctx) {
   SetBroadcastSym(ctx, present, ctx.input_dims(0), ctx.input_dtype(0),
                   [&](const std::vector<DimExpr>& a) -> std::optional<DimExpr> {
                     DimExpr r = a[0];
-                    if (has_lo) r = DimExpr::Max(r, a[1]);
-                    if (has_hi) r = DimExpr::Min(r, a[has_lo ? 2 : 1]);
+                    if (has_lo) r = SymMax(r, a[1]);
+                    if (has_hi) r = SymMin(r, a[has_lo ? 2 : 1]);
                     return r;
                   });
 }
@@ -307,8 +320,8 @@ absl::Status InferBroadcast(InferContext& ctx) {
           acc = *q;
           break;
         }
-        case OpKind::kMax: acc = DimExpr::Max(acc, a[i]); break;
-        case OpKind::kMin: acc = DimExpr::Min(acc, a[i]); break;
+        case OpKind::kMax: acc = SymMax(acc, a[i]); break;
+        case OpKind::kMin: acc = SymMin(acc, a[i]); break;
         case OpKind::kAnd:
         case OpKind::kOr: {
           std::optional<int64_t> x = acc.as_const(), y = a[i].as_const();
