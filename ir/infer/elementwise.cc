@@ -123,12 +123,17 @@ void SetBroadcastSym(InferContext& ctx, const std::vector<int>& inputs,
 std::optional<DimExpr> SymDiv(const DimExpr& a, const DimExpr& b) {
   std::optional<int64_t> ca = a.as_const(), cb = b.as_const();
   if (!cb || *cb == 0) return std::nullopt;
-  if (ca) {
-    if (*cb == -1) return -a;  // Invalid (dropped) for INT64_MIN instead of overflowing.
-    return DimExpr(*ca / *cb);
-  }
+  if (*cb == 1) return a;
+  // Before any `%` or `/`: INT64_MIN / -1 traps. -a is invalid (dropped) there instead.
+  if (*cb == -1) return -a;
+  if (ca) return DimExpr(*ca / *cb);
+  // Exact division (every coefficient divisible) needs no rounding: (2*seq-2)/2 = seq-1.
+  bool exact = a.constant_term() % *cb == 0;
+  for (const DimExpr::Term& t : a.terms()) exact = exact && t.coeff % *cb == 0;
   std::optional<int64_t> lb = a.LowerBound();
-  if (*cb < 0 || !lb || *lb < 0) return std::nullopt;
+  if (!exact && (*cb < 0 || !lb || *lb < 0)) return std::nullopt;
+  // FloorDiv expects a positive divisor; for an exact quotient, a/b = (-a)/(-b).
+  if (*cb < 0) return DimExpr::FloorDiv(-a, -b);
   return DimExpr::FloorDiv(a, b);
 }
 

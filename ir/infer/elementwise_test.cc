@@ -150,8 +150,17 @@ TEST_F(ElementwiseInferTest, IntegerDivisionTruncatesSymbolically) {
 
 TEST_F(ElementwiseInferTest, NegativeSymbolicDividendHasNoSymbolicQuotient) {
   Value* q = Op(OpKind::kDiv, {SymIn("n", {DimExpr(0) - S("seq")}), SymIn("d", {2})});
+  Value* minus_one = Op(OpKind::kDiv, {SymIn("m", {S("seq") - 1}), SymIn("d3", {3})});
   ASSERT_EQ(Infer(), "");
-  EXPECT_FALSE(q->sym_value().has_value());  // floor(-seq/2) != trunc(-seq/2) for odd seq.
+  EXPECT_EQ(Sym(q), "none");  // floor(-seq/2) != trunc(-seq/2) for odd seq.
+  EXPECT_EQ(Sym(minus_one), "none");  // seq - 1 may be -1: trunc gives 0, floor -1.
+}
+
+TEST_F(ElementwiseInferTest, ExactSymbolicDivision) {
+  Value* n = SymIn("n", {S("seq") * 2 - 2, S("seq") - 1, DimExpr(0) - S("seq") * 4});
+  Value* q = Op(OpKind::kDiv, {n, SymIn("d", {2, 1, -4})});
+  ASSERT_EQ(Infer(), "");
+  EXPECT_EQ(Sym(q), "[seq-1,seq-1,seq]");
 }
 
 TEST_F(ElementwiseInferTest, ConstantResultsWrapToTheDType) {
