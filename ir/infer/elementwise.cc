@@ -187,6 +187,43 @@ std::optional<DimExpr> UnarySym(OpKind op, const DimExpr& x) {
   }
 }
 
+// The symbolic result of a (variadic) arithmetic or logic op on one element's arguments.
+std::optional<DimExpr> FoldArithmeticSym(OpKind op, const std::vector<DimExpr>& a) {
+  DimExpr acc = a[0];
+  for (size_t i = 1; i < a.size(); ++i) {
+    switch (op) {
+      case OpKind::kAdd: acc = acc + a[i]; break;
+      case OpKind::kSub: acc = acc - a[i]; break;
+      case OpKind::kMul: acc = acc * a[i]; break;
+      case OpKind::kDiv: {
+        std::optional<DimExpr> q = SymDiv(acc, a[i]);
+        if (!q) return std::nullopt;
+        acc = *q;
+        break;
+      }
+      case OpKind::kMax: acc = SymMax(acc, a[i]); break;
+      case OpKind::kMin: acc = SymMin(acc, a[i]); break;
+      case OpKind::kAnd:
+      case OpKind::kOr: {
+        std::optional<int64_t> x = acc.as_const(), y = a[i].as_const();
+        // false And anything is false, true Or anything is true.
+        int64_t absorbing = op == OpKind::kAnd ? 0 : 1;
+        if (x == absorbing || y == absorbing) {
+          acc = DimExpr(absorbing);
+        } else if (x && y) {
+          acc = DimExpr(1 - absorbing);
+        } else {
+          return std::nullopt;
+        }
+        break;
+      }
+      default: return std::nullopt;
+    }
+    if (!acc.is_valid()) return std::nullopt;
+  }
+  return acc;
+}
+
 absl::Status CheckClipBounds(InferContext& ctx) {
   RETURN_IF_ERROR(ctx.ExpectSameDType({0, 1, 2}));
   for (int i = 1; i < ctx.num_inputs(); ++i) {
@@ -312,40 +349,8 @@ absl::Status InferBroadcast(InferContext& ctx) {
   }
   ctx.SetOutput(0, t, dims);
   if (!IsSymDType(t) || op == OpKind::kPow) return absl::OkStatus();
-  SetBroadcastSym(ctx, all, dims, t, [&](const std::vector<DimExpr>& a) -> std::optional<DimExpr> {
-    DimExpr acc = a[0];
-    for (size_t i = 1; i < a.size(); ++i) {
-      switch (op) {
-        case OpKind::kAdd: acc = acc + a[i]; break;
-        case OpKind::kSub: acc = acc - a[i]; break;
-        case OpKind::kMul: acc = acc * a[i]; break;
-        case OpKind::kDiv: {
-          std::optional<DimExpr> q = SymDiv(acc, a[i]);
-          if (!q) return std::nullopt;
-          acc = *q;
-          break;
-        }
-        case OpKind::kMax: acc = SymMax(acc, a[i]); break;
-        case OpKind::kMin: acc = SymMin(acc, a[i]); break;
-        case OpKind::kAnd:
-        case OpKind::kOr: {
-          std::optional<int64_t> x = acc.as_const(), y = a[i].as_const();
-          // false And anything is false, true Or anything is true.
-          int64_t absorbing = op == OpKind::kAnd ? 0 : 1;
-          if (x == absorbing || y == absorbing) {
-            acc = DimExpr(absorbing);
-          } else if (x && y) {
-            acc = DimExpr(1 - absorbing);
-          } else {
-            return std::nullopt;
-          }
-          break;
-        }
-        default: return std::nullopt;
-      }
-      if (!acc.is_valid()) return std::nullopt;
-    }
-    return acc;
+  SetBroadcastSym(ctx, all, dims, t, [op](const std::vector<DimExpr>& a) {
+    return FoldArithmeticSym(op, a);
   });
   return absl::OkStatus();
 }

@@ -43,8 +43,8 @@ TEST(CastKernel, FloatToHalfRoundsToNearestEven) {
 TEST(CastKernel, DoubleAndInt64RoundOnceNotTwice) {
   // 1 + 2^-11 + 2^-40 is just above a half tie; going through float would drop the 2^-40
   // and round the tie down to 1.0.
-  auto h = RunOp(OpKind::kCast, {Tensor::Scalar<double>(1 + std::ldexp(1, -11) + std::ldexp(1, -40))},
-                 To("f16"));
+  const double above_tie = 1 + std::ldexp(1, -11) + std::ldexp(1, -40);
+  auto h = RunOp(OpKind::kCast, {Tensor::Scalar<double>(above_tie)}, To("f16"));
   ASSERT_TRUE(h.ok()) << h.status();
   EXPECT_EQ(Bits<Half>(*h)[0], 0x3c01);
   // 2^60 + 2^52 + 1: just above the tie between bf16 2^60 and 2^60 + 2^53 (bits 0x5d81).

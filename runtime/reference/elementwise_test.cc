@@ -46,13 +46,14 @@ TEST(ElementwiseKernels, SubScalarAndEmpty) {
 }
 
 TEST(ElementwiseKernels, IntegerDivisionTruncates) {
-  Tensor a = Tensor::FromVector<int32_t>({7, -7, 7, -7, 0, std::numeric_limits<int32_t>::min()}, {6});
+  constexpr int32_t kMin = std::numeric_limits<int32_t>::min();
+  Tensor a = Tensor::FromVector<int32_t>({7, -7, 7, -7, 0, kMin}, {6});
   Tensor b = Tensor::FromVector<int32_t>({2, 2, -2, -2, 5, -1}, {6});
   auto out = RunOp(OpKind::kDiv, {a, b});
   ASSERT_TRUE(out.ok()) << out.status();
   // INT_MIN / -1 wraps instead of trapping.
   EXPECT_EQ(Values<int32_t>(*out),
-            (std::vector<int32_t>{3, -3, -3, 3, 0, std::numeric_limits<int32_t>::min()}));
+            (std::vector<int32_t>{3, -3, -3, 3, 0, kMin}));
   auto u = RunOp(OpKind::kDiv, {Tensor::FromVector<uint8_t>({255, 7}, {2}),
                                 Tensor::FromVector<uint8_t>({2, 8}, {2})});
   ASSERT_TRUE(u.ok()) << u.status();
@@ -73,7 +74,8 @@ TEST(ElementwiseKernels, IntegerDivisionByZeroIsAnError) {
 
 TEST(ElementwiseKernels, IntegerArithmeticWraps) {
   auto add = RunOp(OpKind::kAdd, {Tensor::Scalar<int8_t>(127), Tensor::Scalar<int8_t>(1)});
-  auto mul = RunOp(OpKind::kMul, {Tensor::Scalar<uint16_t>(65535), Tensor::Scalar<uint16_t>(65535)});
+  Tensor u16_max = Tensor::Scalar<uint16_t>(65535);
+  auto mul = RunOp(OpKind::kMul, {u16_max, u16_max});
   auto sub = RunOp(OpKind::kSub, {Tensor::Scalar<uint32_t>(0), Tensor::Scalar<uint32_t>(1)});
   auto big = RunOp(OpKind::kMul, {Tensor::Scalar<int64_t>(int64_t{1} << 62),
                                   Tensor::Scalar<int64_t>(4)});

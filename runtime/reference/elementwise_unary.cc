@@ -52,7 +52,8 @@ KernelResult NumericUnary(const KernelContext& ctx, Fn fn) {
   const Tensor& x = ctx.input(0);
   return VisitDType(x.dtype(), [&](auto zero) -> KernelResult {
     using T = decltype(zero);
-    constexpr bool ok = kIsFloatLike<T> || (kIsIntLike<T> && (allow_unsigned || std::is_signed_v<T>));
+    constexpr bool ok =
+        kIsFloatLike<T> || (kIsIntLike<T> && (allow_unsigned || std::is_signed_v<T>));
     if constexpr (ok) {
       return Single(MapUnary<T, T>(
           x, [&](T v) { return FromCompute<T>(fn(static_cast<ComputeType<T>>(v))); }));
