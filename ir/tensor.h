@@ -52,6 +52,7 @@ class Tensor {
   const T* data() const { return static_cast<const T*>(raw_data()); }
   template <typename T>
   absl::Span<const T> values() const {
+    // Not `return {ptr, n}`: for T = bool that picks Span's initializer_list constructor.
     return absl::Span<const T>(data<T>(), static_cast<size_t>(num_elements_));
   }
 
