@@ -91,6 +91,26 @@ absl::Status ShapeEnv::Unify(const DimExpr& a_in, const DimExpr& b_in, absl::str
     return absl::InvalidArgumentError(absl::StrCat(origin, ": dimension ", a.ToString(),
                                                    " can never equal ", b.ToString()));
   }
+  // Linear in some symbol (past+seq == seq+s89): solve for the newest such symbol.
+  DimExpr diff = a - b;
+  std::optional<std::pair<std::string, int64_t>> best;
+  for (const DimExpr::Term& t : diff.terms()) {
+    if (t.factors.size() != 1 || t.factors[0]->kind != DimAtom::Kind::kSymbol ||
+        (t.coeff != 1 && t.coeff != -1)) {
+      continue;
+    }
+    const std::string& x = t.factors[0]->name;
+    DimExpr rest = diff - DimExpr(t.coeff) * DimExpr::Symbol(x);
+    if (Mentions(rest, x)) continue;
+    if (!best || rank(DimExpr::Symbol(x)) > rank(DimExpr::Symbol(best->first))) {
+      best.emplace(x, t.coeff);
+    }
+  }
+  if (best) {
+    DimExpr x = DimExpr::Symbol(best->first);
+    Bind(best->first, best->second == 1 ? x - diff : x + diff);
+    return absl::OkStatus();
+  }
   constraints_.push_back(DimConstraint{a, DimConstraint::Kind::kEq, b, std::string(origin)});
   return absl::OkStatus();
 }

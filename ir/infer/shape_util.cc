@@ -1,0 +1,106 @@
+#include "ir/infer/shape_util.h"
+
+#include "absl/container/btree_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace kiln::infer {
+
+namespace {
+
+// Integer constants larger than this are not turned into dim lists (shape-like inputs are
+// short; a large constant is data such as a gather table).
+constexpr int64_t kMaxConstContents = 4096;
+
+}  // namespace
+
+bool IsSymDType(DType t) { return IsInteger(t) || t == DType::kBool; }
+
+std::optional<std::vector<DimExpr>> SymContents(const InferContext& ctx, int i) {
+  if (!ctx.has_input(i)) return std::nullopt;
+  if (const std::vector<DimExpr>* s = ctx.input_sym(i)) return *s;
+  const Tensor* t = ctx.input_const(i);
+  if (t == nullptr || !IsSymDType(t->dtype()) || t->num_elements() > kMaxConstContents) {
+    return std::nullopt;
+  }
+  std::vector<DimExpr> out;
+  out.reserve(t->num_elements());
+  for (int64_t k = 0; k < t->num_elements(); ++k) out.emplace_back(t->GetAsInt(k));
+  return out;
+}
+
+bool IsDataDependent(const DimExpr& d) {
+  absl::btree_set<std::string> syms;
+  d.CollectSymbols(&syms);
+  for (const std::string& s : syms) {
+    if (!s.empty() && s[0] == '_') return true;
+  }
+  return false;
+}
+
+std::optional<std::vector<int64_t>> StaticDims(const std::vector<DimExpr>& dims) {
+  std::vector<int64_t> out;
+  out.reserve(dims.size());
+  for (const DimExpr& d : dims) {
+    auto c = d.as_const();
+    if (!c) return std::nullopt;
+    out.push_back(*c);
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> VectorInputLength(const InferContext& ctx, int i,
+                                          std::initializer_list<DType> dtypes) {
+  RETURN_IF_ERROR(ctx.ExpectDType(i, dtypes));
+  if (ctx.input_rank(i) != 1) {
+    return ctx.Error(absl::StrCat("input ", i, " must be a 1-D tensor, got ",
+                                  ctx.input_type(i).ToString()));
+  }
+  auto n = ctx.input_dims(i)[0].as_const();
+  if (!n) {
+    return ctx.Unsupported(absl::StrCat("input ", i, " has a symbolic length (",
+                                        ctx.input_dims(i)[0].ToString(),
+                                        "), so the output rank is unknown"));
+  }
+  return *n;
+}
+
+std::vector<int64_t> Strides(const std::vector<int64_t>& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (size_t a = shape.size(); a-- > 1;) s[a - 1] = s[a] * shape[a];
+  return s;
+}
+
+void PropagateSym(InferContext& ctx, int in, const std::vector<DimExpr>& out_dims,
+                  const SymIndexFn& index_of, int out) {
+  const std::vector<DimExpr>* vals = ctx.input_sym(in);
+  if (vals == nullptr || !IsSymDType(ctx.input_dtype(in))) return;
+  auto shape = StaticDims(out_dims);
+  if (!shape) return;
+  int64_t count = 1;
+  for (int64_t d : *shape) {
+    count *= d;
+    if (count > kMaxSymValueElements) return;
+  }
+  std::vector<DimExpr> result;
+  result.reserve(count);
+  std::vector<int64_t> coord(shape->size(), 0);
+  for (int64_t k = 0; k < count; ++k) {
+    std::optional<int64_t> idx = index_of(coord);
+    if (!idx || *idx < 0 || *idx >= static_cast<int64_t>(vals->size())) return;
+    result.push_back((*vals)[*idx]);
+    for (size_t a = coord.size(); a-- > 0;) {
+      if (++coord[a] < (*shape)[a]) break;
+      coord[a] = 0;
+    }
+  }
+  ctx.SetOutputSym(out, std::move(result));
+}
+
+DimExpr DimProduct(const std::vector<DimExpr>& dims, size_t begin, size_t end) {
+  DimExpr p(1);
+  for (size_t i = begin; i < end && i < dims.size(); ++i) p = p * dims[i];
+  return p;
+}
+
+}  // namespace kiln::infer
