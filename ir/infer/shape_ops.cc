@@ -101,7 +101,9 @@ std::optional<DimExpr> IntRangeLength(InferContext& ctx, const DimExpr& start,
   if (auto lb = span.LowerBound(); !lb || *lb < 0) {
     // An empty range over symbolic bounds is not expressible without max(); assume the
     // bounds are ordered as the step says (the runtime checks it).
-    if (!ctx.Assume(DimExpr(0), DimConstraint::Kind::kLe, span).ok()) return std::nullopt;
+    const DimExpr& lo = *step > 0 ? start : limit;
+    const DimExpr& hi = *step > 0 ? limit : start;
+    if (!infer::AssumeLe(ctx, lo, hi).ok()) return std::nullopt;
   }
   return DimExpr::CeilDiv(span, DimExpr(mag));
 }

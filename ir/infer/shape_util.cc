@@ -38,6 +38,11 @@ bool IsDataDependent(const DimExpr& d) {
   return false;
 }
 
+absl::Status AssumeLe(InferContext& ctx, const DimExpr& a, const DimExpr& b) {
+  DimExpr c(b.is_const() ? a.constant_term() : b.constant_term());
+  return ctx.Assume(a - c, DimConstraint::Kind::kLe, b - c);
+}
+
 std::optional<std::vector<int64_t>> StaticDims(const std::vector<DimExpr>& dims) {
   std::vector<int64_t> out;
   out.reserve(dims.size());

@@ -27,6 +27,10 @@ std::optional<std::vector<DimExpr>> SymContents(const InferContext& ctx, int i);
 // mention them.
 bool IsDataDependent(const DimExpr& d);
 
+// Records a <= b as a runtime-checked constraint, with the constant term on one side only
+// (`1 <= n` rather than `0 <= n-1`, `seq <= 512`), so equal facts compare equal.
+absl::Status AssumeLe(InferContext& ctx, const DimExpr& a, const DimExpr& b);
+
 // The dims as integers when all are constants.
 std::optional<std::vector<int64_t>> StaticDims(const std::vector<DimExpr>& dims);
 

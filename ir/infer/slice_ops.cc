@@ -39,8 +39,8 @@ std::optional<DimExpr> Clamp(InferContext& ctx, const DimExpr& v, const DimExpr&
   if (le_hi == false) return hi;
   if (ge_lo && le_hi) return v;
   if (IsDataDependent(v) || IsDataDependent(lo) || IsDataDependent(hi)) return std::nullopt;
-  if (!ge_lo && !ctx.Assume(lo, DimConstraint::Kind::kLe, v).ok()) return std::nullopt;
-  if (!le_hi && !ctx.Assume(v, DimConstraint::Kind::kLe, hi).ok()) return std::nullopt;
+  if (!ge_lo && !infer::AssumeLe(ctx, lo, v).ok()) return std::nullopt;
+  if (!le_hi && !infer::AssumeLe(ctx, v, hi).ok()) return std::nullopt;
   return v;
 }
 
@@ -81,7 +81,9 @@ std::optional<SliceAxis> SliceDim(InferContext& ctx, const DimExpr& d, const Dim
   if (nonneg == false) return SliceAxis{*s, DimExpr(0)};
   if (!nonneg) {
     if (IsDataDependent(span)) return std::nullopt;
-    if (!ctx.Assume(DimExpr(0), DimConstraint::Kind::kLe, span).ok()) return std::nullopt;
+    const DimExpr& lo = forward ? *s : *e;
+    const DimExpr& hi = forward ? *e : *s;
+    if (!infer::AssumeLe(ctx, lo, hi).ok()) return std::nullopt;
   }
   return SliceAxis{*s, DimExpr::CeilDiv(span, mag)};
 }
