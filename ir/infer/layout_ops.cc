@@ -59,23 +59,26 @@ static infer::SymIndexFn BroadcastIndex(std::vector<int64_t> in, size_t out_rank
 absl::Status InferExpand(InferContext& ctx) {
   ASSIGN_OR_RETURN(int64_t n, infer::VectorInputLength(ctx, 1, {DType::kI64}));
   const auto& in = ctx.input_dims(0);
+  std::vector<std::optional<DimExpr>> target = infer::PartialContents(ctx, 1, n);
+  int64_t in_rank = static_cast<int64_t>(in.size());
+  int64_t rank = std::max(n, in_rank);
   std::vector<DimExpr> dims;
-  if (auto vals = SymContents(ctx, 1)) {
-    for (const DimExpr& v : *vals) {
-      if (auto c = v.as_const(); c && *c < 0) {
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t k = d - (rank - in_rank), j = d - (rank - n);
+    DimExpr from = k >= 0 ? in[k] : DimExpr(1);
+    if (j >= 0 && target[j]) {
+      if (auto c = target[j]->as_const(); c && *c < 0) {
         return ctx.Error(absl::StrCat("shape has negative dimension ", *c));
       }
-    }
-    ASSIGN_OR_RETURN(dims, ctx.BroadcastShapes(in, *vals));
-  } else {
-    // Unknown target: an input dim other than 1 survives broadcasting unchanged.
-    int64_t rank = std::max<int64_t>(n, in.size());
-    for (int64_t d = 0; d < rank; ++d) {
-      int64_t k = d - (rank - static_cast<int64_t>(in.size()));
-      bool keep = k >= 0 && in[k].as_const() != 1;
-      dims.push_back(keep ? in[k] : ctx.DataDependentDim(0, d));
+      ASSIGN_OR_RETURN(DimExpr out, ctx.BroadcastDim(from, *target[j]));
+      dims.push_back(out);
+    } else if (from.as_const() != 1) {
+      dims.push_back(from);  // Broadcasting leaves a dim other than 1 unchanged.
+    } else {
+      dims.push_back(ctx.DataDependentDim(0, d));
     }
   }
+  for (DimExpr& d : dims) d = ctx.Canon(d);
   ctx.SetOutput(0, ctx.input_dtype(0), dims);
   if (auto shape = StaticDims(in)) infer::PropagateSym(ctx, 0, dims, BroadcastIndex(*shape, dims.size()));
   return absl::OkStatus();

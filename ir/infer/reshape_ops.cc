@@ -140,7 +140,20 @@ absl::Status InferReshape(InferContext& ctx) {
   if (auto vals = SymContents(ctx, 1)) {
     ASSIGN_OR_RETURN(dims, ResolveReshape(ctx, ctx.input_dims(0), *vals, allowzero));
   } else {
-    for (int64_t d = 0; d < n; ++d) dims.push_back(ctx.DataDependentDim(0, d));
+    // Entries known from the pieces of a Concat stay; 0 copies; the rest depend on data.
+    std::vector<std::optional<DimExpr>> part = infer::PartialContents(ctx, 1, n);
+    const auto& in = ctx.input_dims(0);
+    for (int64_t d = 0; d < n; ++d) {
+      std::optional<int64_t> c = part[d] ? part[d]->as_const() : std::nullopt;
+      if (!part[d] || (c && *c < 0)) {
+        dims.push_back(ctx.DataDependentDim(0, d));
+      } else if (c == 0 && !allowzero) {
+        if (d >= static_cast<int64_t>(in.size())) return ctx.Error("shape copies a missing dim");
+        dims.push_back(in[d]);
+      } else {
+        dims.push_back(*part[d]);
+      }
+    }
   }
   ctx.SetOutput(0, ctx.input_dtype(0), dims);
   PassSym(ctx);

@@ -234,6 +234,28 @@ TEST(ShapeOpsInferTest, ExpandWithUnknownShapeKeepsNonUnitDims) {
   EXPECT_TRUE(y->type().dims[2].is_symbol());
 }
 
+// expand(mask, [batch, 1, seq, n]) where n's contents are unknown (a data-dependent
+// division): the known pieces of the Concat still give the dims.
+TEST(ShapeOpsInferTest, ExpandAndReshapeUseKnownPiecesOfAConcat) {
+  Graph g;
+  Value* mask = g.AddInput("mask", {DType::kBool, {S("batch"), 1, S("seq"), S("seq")}});
+  Value* n = g.AddInput("n", {DType::kI64, {1}});
+  Value* shape = Op(g, OpKind::kShape, {mask});
+  Value* b = Op(g, OpKind::kSlice, {shape, Ints(g, {0}), Ints(g, {1})});
+  Value* s = Op(g, OpKind::kSlice, {shape, Ints(g, {2}), Ints(g, {3})});
+  Value* target = Op(g, OpKind::kConcat, {b, Ints(g, {1}), s, n}, Attr("axis", int64_t{0}));
+  Value* e = Op(g, OpKind::kExpand, {mask, target});
+  Value* r = Op(g, OpKind::kReshape, {mask, target});
+  ASSERT_TRUE(InferShapes(g).ok());
+  EXPECT_EQ(SymString(target), "none");
+  EXPECT_EQ(e->type().ToString(), "bool[batch,1,seq,seq]");
+  ASSERT_EQ(r->type().rank(), 4);
+  EXPECT_EQ(r->type().dims[0], S("batch"));
+  EXPECT_EQ(r->type().dims[2], S("seq"));
+  EXPECT_TRUE(r->type().dims[3].is_symbol());
+  EXPECT_EQ(r->type().dims[3].symbol_name()[0], '_');
+}
+
 TEST(ShapeOpsInferTest, ConstantCarriesSmallIntegerContents) {
   Graph g;
   Value* c = g.AddConstant(Tensor::FromVector<int32_t>({5, -1}, {2}));

@@ -29,6 +29,44 @@ std::optional<std::vector<DimExpr>> SymContents(const InferContext& ctx, int i) 
   return out;
 }
 
+namespace {
+
+// Appends the entries of rank-1 value `v`, looking through nested Concats; false when its
+// length is not static.
+bool AppendPartial(const InferContext& ctx, const Value* v, int depth,
+                   std::vector<std::optional<DimExpr>>* out) {
+  if (v->type().rank() != 1) return false;
+  auto len = v->type().dims[0].as_const();
+  if (!len) return false;
+  if (v->sym_value() && static_cast<int64_t>(v->sym_value()->size()) == *len) {
+    for (const DimExpr& d : *v->sym_value()) out->push_back(ctx.Canon(d));
+    return true;
+  }
+  const Node* p = v->producer();
+  if (p != nullptr && p->op() == OpKind::kConcat && depth < 8) {
+    size_t before = out->size();
+    bool ok = true;
+    for (const Value* in : p->inputs()) ok = ok && AppendPartial(ctx, in, depth + 1, out);
+    if (ok && static_cast<int64_t>(out->size() - before) == *len) return true;
+    out->resize(before);
+  }
+  out->insert(out->end(), *len, std::nullopt);
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::optional<DimExpr>> PartialContents(const InferContext& ctx, int i, int64_t n) {
+  std::vector<std::optional<DimExpr>> out;
+  if (auto all = SymContents(ctx, i)) {
+    out.assign(all->begin(), all->end());
+  } else if (ctx.has_input(i)) {
+    AppendPartial(ctx, ctx.node().input(i), 0, &out);
+  }
+  if (static_cast<int64_t>(out.size()) != n) out.assign(n, std::nullopt);
+  return out;
+}
+
 bool IsDataDependent(const DimExpr& d) {
   absl::btree_set<std::string> syms;
   d.CollectSymbols(&syms);

@@ -22,6 +22,11 @@ bool IsSymDType(DType t);
 // Nullopt when the contents depend on data Kiln does not see at compile time.
 std::optional<std::vector<DimExpr>> SymContents(const InferContext& ctx, int i);
 
+// The entries of rank-1 input i of length `n` that are known: all of SymContents when it has
+// them, else those of the pieces when the input is a Concat of vectors (torch exports
+// `[batch, 1, seq, data_dependent]` that way), else none.
+std::vector<std::optional<DimExpr>> PartialContents(const InferContext& ctx, int i, int64_t n);
+
 // True when `d` mentions a symbol made by InferContext::DataDependentDim (those start with
 // '_'). Such symbols are bound only while executing, so no runtime-checked constraint may
 // mention them.

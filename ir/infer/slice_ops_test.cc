@@ -206,6 +206,22 @@ TEST(SliceOpsInferTest, ConcatAddsAxisAndUnifiesOthers) {
   EXPECT_EQ(cur->type().ToString(), "f32[b,4,s,16]");
 }
 
+// Two KV caches of lengths p and q, each extended by s, then combined: p+s == q+s is solved
+// for the newer symbol, q := p, rather than kept as an opaque constraint.
+TEST(SliceOpsInferTest, ConcatKvCachesUnifyLinearly) {
+  Graph g;
+  Value* k = g.AddInput("k", {DType::kF32, {S("b"), 4, S("p"), 16}});
+  Value* v = g.AddInput("v", {DType::kF32, {S("b"), 4, S("q"), 16}});
+  Value* cur = g.AddInput("cur", {DType::kF32, {S("b"), 4, S("s"), 16}});
+  Value* k2 = Op(g, OpKind::kConcat, {k, cur}, Axis(2));
+  Value* v2 = Op(g, OpKind::kConcat, {v, cur}, Axis(2));
+  Value* sum = Op(g, OpKind::kAdd, {k2, v2});
+  ASSERT_TRUE(InferShapes(g).ok());
+  EXPECT_EQ(sum->type().ToString(), "f32[b,4,p+s,16]");
+  EXPECT_EQ(v->type().ToString(), "f32[b,4,p,16]");
+  EXPECT_TRUE(g.constraints().empty()) << AllConstraints(g);
+}
+
 TEST(SliceOpsInferTest, ConcatErrors) {
   {
     Graph g;
