@@ -125,6 +125,10 @@ absl::Status InferRange(InferContext& ctx) {
   RETURN_IF_ERROR(ctx.ExpectDType(0, {DType::kF32, DType::kF64, DType::kF16, DType::kBF16,
                                       DType::kI16, DType::kI32, DType::kI64}));
   RETURN_IF_ERROR(ctx.ExpectSameDType({0, 1, 2}));
+  int64_t stash = ctx.node().attr_int("stash_type");
+  if (stash != 1 && stash != 11) {
+    return ctx.Error(absl::StrCat("stash_type must be 1 (float) or 11 (double), got ", stash));
+  }
   for (int i = 0; i < 3; ++i) {
     if (ctx.input_rank(i) != 0 && ctx.input_type(i).NumElements() != DimExpr(1)) {
       return ctx.Error(absl::StrCat("input ", i, " must be a scalar, got ",

@@ -83,7 +83,8 @@ KernelResult RefRange(const KernelContext& ctx) {
     });
     return One(std::move(out));
   }
-  // Floats: numpy.arange semantics, computed in double then rounded to the dtype.
+  // Floats: the count as numpy.arange computes it (in double); the elements in double, or
+  // in float for 16-bit types with stash_type 1 (float).
   double start = ctx.input(0).GetAsDouble(0), limit = ctx.input(1).GetAsDouble(0);
   double delta = ctx.input(2).GetAsDouble(0);
   if (delta == 0) return ctx.Error("delta must not be zero");
@@ -97,8 +98,15 @@ KernelResult RefRange(const KernelContext& ctx) {
     using T = decltype(zero);
     if constexpr (std::is_same_v<T, double>) {
       for (int64_t i = 0; i < n; ++i) out.data<T>()[i] = start + i * delta;
+    } else if constexpr (std::is_same_v<T, float>) {
+      for (int64_t i = 0; i < n; ++i) out.data<T>()[i] = static_cast<float>(start + i * delta);
     } else if constexpr (!std::is_integral_v<T>) {
-      for (int64_t i = 0; i < n; ++i) out.data<T>()[i] = T(static_cast<float>(start + i * delta));
+      bool in_float = ctx.node.attr_int("stash_type") == 1;
+      for (int64_t i = 0; i < n; ++i) {
+        float fs = static_cast<float>(start), fd = static_cast<float>(delta);
+        float v = in_float ? fs + static_cast<float>(i) * fd : static_cast<float>(start + i * delta);
+        out.data<T>()[i] = T(v);
+      }
     }
   });
   return One(std::move(out));
