@@ -75,9 +75,7 @@ absl::Status InferConstantOfShape(InferContext& ctx) {
   if (!IsSymDType(dtype)) return absl::OkStatus();
   auto shape = infer::StaticDims(dims);
   if (!shape) return absl::OkStatus();
-  int64_t count = 1;
-  for (int64_t d : *shape) count *= d;
-  if (count <= kMaxSymValueElements) {
+  if (int64_t count = infer::SmallCount(*shape); count >= 0) {
     int64_t v = value ? value->GetAsInt(0) : 0;
     ctx.SetOutputSym(0, std::vector<DimExpr>(count, DimExpr(v)));
   }

@@ -114,17 +114,25 @@ std::vector<int64_t> Strides(const std::vector<int64_t>& shape) {
   return s;
 }
 
+int64_t SmallCount(const std::vector<int64_t>& shape) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d == 0) return 0;
+  }
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(count, d, &count) || count > kMaxSymValueElements) return -1;
+  }
+  return count;
+}
+
 void PropagateSym(InferContext& ctx, int in, const std::vector<DimExpr>& out_dims,
                   const SymIndexFn& index_of, int out) {
   const std::vector<DimExpr>* vals = ctx.input_sym(in);
   if (vals == nullptr || !IsSymDType(ctx.input_dtype(in))) return;
   auto shape = StaticDims(out_dims);
   if (!shape) return;
-  int64_t count = 1;
-  for (int64_t d : *shape) {
-    count *= d;
-    if (count > kMaxSymValueElements) return;
-  }
+  int64_t count = SmallCount(*shape);
+  if (count < 0) return;
   std::vector<DimExpr> result;
   result.reserve(count);
   std::vector<int64_t> coord(shape->size(), 0);

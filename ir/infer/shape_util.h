@@ -52,6 +52,9 @@ using SymIndexFn = std::function<std::optional<int64_t>(const std::vector<int64_
 void PropagateSym(InferContext& ctx, int in, const std::vector<DimExpr>& out_dims,
                   const SymIndexFn& index_of, int out = 0);
 
+// The element count of a static shape if it is at most kMaxSymValueElements, else -1.
+int64_t SmallCount(const std::vector<int64_t>& shape);
+
 // Row-major strides of a static shape.
 std::vector<int64_t> Strides(const std::vector<int64_t>& shape);
 

@@ -76,7 +76,8 @@ std::optional<SliceAxis> SliceDim(InferContext& ctx, const DimExpr& d, const Dim
   auto e = NormalizeBound(ctx, end, d, true, forward);
   if (!s || !e) return std::nullopt;
   DimExpr span = forward ? *e - *s : *s - *e;
-  DimExpr mag(forward ? step : -step);
+  // |INT64_MIN| does not fit; INT64_MAX gives the same length for any span.
+  DimExpr mag(forward ? step : (step == INT64_MIN ? INT64_MAX : -step));
   auto nonneg = ProveLe(DimExpr(0), span);
   if (nonneg == false) return SliceAxis{*s, DimExpr(0)};
   if (!nonneg) {
@@ -90,51 +91,62 @@ std::optional<SliceAxis> SliceDim(InferContext& ctx, const DimExpr& d, const Dim
 
 }  // namespace
 
-absl::Status InferSlice(InferContext& ctx) {
-  int64_t rank = ctx.input_rank(0);
+// Checks Slice's index inputs and returns how many axes it slices.
+static absl::StatusOr<int64_t> CheckSliceInputs(InferContext& ctx) {
   ASSIGN_OR_RETURN(int64_t n, infer::VectorInputLength(ctx, 1, {DType::kI32, DType::kI64}));
-  ASSIGN_OR_RETURN(int64_t n_end, infer::VectorInputLength(ctx, 2, {DType::kI32, DType::kI64}));
   RETURN_IF_ERROR(ctx.ExpectSameDType({1, 2, 3, 4}));
-  if (n_end != n) return ctx.Error("starts and ends have different lengths");
-  for (int i : {3, 4}) {
+  for (int i : {2, 3, 4}) {
     if (!ctx.has_input(i)) continue;
     ASSIGN_OR_RETURN(int64_t len, infer::VectorInputLength(ctx, i, {DType::kI32, DType::kI64}));
     if (len != n) return ctx.Error(absl::StrCat("input ", i, " has ", len, " entries, expected ", n));
   }
+  int64_t rank = ctx.input_rank(0);
   if (n > rank) return ctx.Error(absl::StrCat("slices ", n, " axes of a rank-", rank, " input"));
+  return n;
+}
+
+// The sliced axes, normalised; nullopt when they depend on data.
+static absl::StatusOr<std::optional<std::vector<int64_t>>> SliceAxes(InferContext& ctx,
+                                                                     int64_t n) {
+  std::vector<int64_t> axes;
+  if (!ctx.has_input(3)) {
+    for (int64_t a = 0; a < n; ++a) axes.push_back(a);
+    return std::optional<std::vector<int64_t>>(std::move(axes));
+  }
+  auto ints = ctx.input_ints(3);
+  if (!ints) return std::optional<std::vector<int64_t>>();
+  for (int64_t a : *ints) {
+    ASSIGN_OR_RETURN(int64_t x, ctx.NormalizeAxis(a, ctx.input_rank(0)));
+    if (std::find(axes.begin(), axes.end(), x) != axes.end()) {
+      return ctx.Error(absl::StrCat("axis ", a, " is repeated"));
+    }
+    axes.push_back(x);
+  }
+  return std::optional<std::vector<int64_t>>(std::move(axes));
+}
+
+absl::Status InferSlice(InferContext& ctx) {
+  ASSIGN_OR_RETURN(int64_t n, CheckSliceInputs(ctx));
+  int64_t rank = ctx.input_rank(0);
   const auto& in = ctx.input_dims(0);
   std::vector<DimExpr> dims = in;
-  std::vector<int64_t> axes;
-  if (ctx.has_input(3)) {
-    auto ints = ctx.input_ints(3);
-    if (!ints) {  // Any axis may be sliced.
-      for (int64_t d = 0; d < rank; ++d) dims[d] = ctx.DataDependentDim(0, d);
-      ctx.SetOutput(0, ctx.input_dtype(0), dims);
-      return absl::OkStatus();
-    }
-    for (int64_t a : *ints) {
-      ASSIGN_OR_RETURN(int64_t x, ctx.NormalizeAxis(a, rank));
-      if (std::find(axes.begin(), axes.end(), x) != axes.end()) {
-        return ctx.Error(absl::StrCat("axis ", a, " is repeated"));
-      }
-      axes.push_back(x);
-    }
-  } else {
-    for (int64_t a = 0; a < n; ++a) axes.push_back(a);
+  ASSIGN_OR_RETURN(std::optional<std::vector<int64_t>> axes, SliceAxes(ctx, n));
+  if (!axes) {  // Any axis may be sliced.
+    for (int64_t d = 0; d < rank; ++d) dims[d] = ctx.DataDependentDim(0, d);
+    ctx.SetOutput(0, ctx.input_dtype(0), dims);
+    return absl::OkStatus();
   }
   std::optional<std::vector<int64_t>> steps =
       ctx.has_input(4) ? ctx.input_ints(4) : std::vector<int64_t>(n, 1);
-  if (steps) {
-    for (int64_t s : *steps) {
-      if (s == 0) return ctx.Error("steps must not be 0");
-    }
+  if (steps && std::find(steps->begin(), steps->end(), 0) != steps->end()) {
+    return ctx.Error("steps must not be 0");
   }
   auto starts = SymContents(ctx, 1), ends = SymContents(ctx, 2);
   std::vector<DimExpr> first(rank, DimExpr(0));
   std::vector<int64_t> stride(rank, 1);
   bool exact = true;
   for (int64_t i = 0; i < n; ++i) {
-    int64_t a = axes[i];
+    int64_t a = (*axes)[i];
     std::optional<SliceAxis> r;
     if (starts && ends && steps) r = SliceDim(ctx, in[a], (*starts)[i], (*ends)[i], (*steps)[i]);
     if (!r) {
@@ -149,14 +161,13 @@ absl::Status InferSlice(InferContext& ctx) {
   ctx.SetOutput(0, ctx.input_dtype(0), dims);
   auto shape = StaticDims(in);
   auto first_c = StaticDims(first);
-  if (exact && shape && first_c) {
-    std::vector<int64_t> strides = infer::Strides(*shape);
-    infer::PropagateSym(ctx, 0, dims, [&](const std::vector<int64_t>& c) {
-      int64_t idx = 0;
-      for (size_t a = 0; a < c.size(); ++a) idx += ((*first_c)[a] + c[a] * stride[a]) * strides[a];
-      return std::optional<int64_t>(idx);
-    });
-  }
+  if (!exact || !shape || !first_c) return absl::OkStatus();
+  std::vector<int64_t> strides = infer::Strides(*shape);
+  infer::PropagateSym(ctx, 0, dims, [&](const std::vector<int64_t>& c) {
+    int64_t idx = 0;
+    for (size_t a = 0; a < c.size(); ++a) idx += ((*first_c)[a] + c[a] * stride[a]) * strides[a];
+    return std::optional<int64_t>(idx);
+  });
   return absl::OkStatus();
 }
 
@@ -187,9 +198,13 @@ absl::Status InferConcat(InferContext& ctx) {
     if (!s || ctx.input_sym(i) == nullptr) return absl::OkStatus();
     shapes.push_back(*s);
   }
+  auto out_shape = StaticDims(dims);
+  int64_t count = out_shape ? infer::SmallCount(*out_shape) : -1;
+  if (count < 0) return absl::OkStatus();
   int64_t outer = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= shapes[0][d];
+  for (int64_t d = 0; d < axis && count > 0; ++d) outer *= shapes[0][d];
   std::vector<DimExpr> vals;
+  if (count == 0) outer = 0;
   for (int64_t o = 0; o < outer; ++o) {
     for (int i = 0; i < ctx.num_inputs(); ++i) {
       int64_t block = 1;

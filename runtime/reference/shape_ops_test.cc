@@ -108,6 +108,10 @@ TEST(ShapeOpsKernelTest, SliceWithNegativeStepsAndClamping) {
   Tensor c = OneOp(OpKind::kSlice, {x, I64s({100}), I64s({-100}), I64s({0}), I64s({-4})})
                  .RunOne();
   EXPECT_EQ(Values<int64_t>(c), (std::vector<int64_t>{9, 5, 1}));
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  Tensor f = OneOp(OpKind::kSlice, {x, I64s({kMax}), I64s({kMin}), I64s({0}), I64s({kMin})})
+                 .RunOne();
+  EXPECT_EQ(Values<int64_t>(f), (std::vector<int64_t>{9}));
   Tensor d = OneOp(OpKind::kSlice, {x, I64s({5}), I64s({2})}).RunOne();
   EXPECT_EQ(d.num_elements(), 0);
   // 2-D, second axis only, by negative axis: [[1,2,3],[4,5,6]][:, 1:] = [[2,3],[5,6]].
