@@ -414,6 +414,22 @@ absl::Status InferShapes(Graph& graph) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// True when `have` equals `want` up to dims of `want` that are DataDependentDim symbols
+// (`_name_k`): later inference may have unified those with known dims.
+bool SameOrBoundDataDependent(const TensorType& want, const TensorType& have) {
+  if (want.dtype != have.dtype || want.rank() != have.rank()) return false;
+  for (int64_t d = 0; d < want.rank(); ++d) {
+    const DimExpr& w = want.dims[d];
+    bool fresh = w.is_symbol() && w.symbol_name().front() == '_';
+    if (w != have.dims[d] && !fresh) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status VerifyGraph(const Graph& graph) {
   absl::flat_hash_set<const Value*> defined;
   absl::flat_hash_set<std::string> names;
@@ -459,7 +475,7 @@ absl::Status VerifyGraph(const Graph& graph) {
     RETURN_IF_ERROR(n->info().infer(ctx));
     for (int i = 0; i < n->num_outputs(); ++i) {
       TensorType want = env.Canon(ctx.output_type(i));
-      if (want != n->output(i)->type()) {
+      if (!SameOrBoundDataDependent(want, n->output(i)->type())) {
         return absl::InternalError(absl::StrCat(
             n->Describe(), ": output '", n->output(i)->name(), "' has type ",
             n->output(i)->type().ToString(), " but inference gives ", want.ToString()));

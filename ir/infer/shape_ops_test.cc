@@ -179,6 +179,21 @@ TEST(ShapeOpsInferTest, RangeOverSymbolicLimit) {
   EXPECT_EQ(SymString(r4), "[3,0,-3]");
 }
 
+// arange(n) for a runtime n gets a fresh symbol; adding it to a [s] tensor unifies that
+// symbol with s, and the verifier accepts the stored (unified) type.
+TEST(ShapeOpsInferTest, DataDependentRangeUnifiedLaterStillVerifies) {
+  Graph g;
+  Value* n = g.AddInput("n", {DType::kI64, {}});
+  Value* y = g.AddInput("y", {DType::kI64, {S("s")}});
+  Value* r = Op(g, OpKind::kRange, {Int(g, 0), n, Int(g, 1)});
+  Value* sum = Op(g, OpKind::kAdd, {r, y});
+  ASSERT_TRUE(InferShapes(g).ok());
+  EXPECT_EQ(r->type().ToString(), "i64[s]");
+  EXPECT_EQ(sum->type().ToString(), "i64[s]");
+  absl::Status v = VerifyGraph(g);
+  EXPECT_TRUE(v.ok()) << v;
+}
+
 TEST(ShapeOpsInferTest, RangeOfConstantFloats) {
   Graph g;
   auto f = [&](float v) { return g.AddConstant(Tensor::Scalar<float>(v)); };
