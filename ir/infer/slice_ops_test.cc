@@ -294,7 +294,10 @@ TEST(SliceOpsInferTest, GatherShapesAndSymbols) {
   Value* shape = Op(g, OpKind::kShape, {x});
   Value* picked = Op(g, OpKind::kGather, {shape, Ints(g, {2, -3})});
   Value* mid = Op(g, OpKind::kGather, {x, Ints(g, {0, 1, 2})}, Axis(1));
+  Value* last = Op(g, OpKind::kGather, {shape, Int(g, -1)});
   ASSERT_TRUE(InferShapes(g).ok());
+  EXPECT_EQ(last->type().ToString(), "i64[]");
+  EXPECT_EQ(SymString(last), "[64]");
   EXPECT_EQ(emb->type().ToString(), "f32[b,s,64]");
   EXPECT_EQ(SymString(picked), "[64,b]");
   EXPECT_EQ(mid->type().ToString(), "f32[b,3,64]");
