@@ -37,10 +37,24 @@ absl::StatusOr<std::vector<Value*>> ImportConstant(ImportContext& ctx) {
   return std::vector<Value*>{n->output(0)};
 }
 
+// Split before opset 18: without the `split` input the outputs are equal parts. Kiln's
+// (opset 18) form says so with num_outputs.
+absl::StatusOr<std::vector<Value*>> ImportSplit13(ImportContext& ctx) {
+  auto attrs = ctx.ConvertAttributes(OpKind::kSplit);
+  if (!attrs.ok()) return attrs.status();
+  if (attrs->Has("num_outputs")) return ctx.Error("num_outputs needs opset 18");
+  if (ctx.input(1) == nullptr) attrs->Set("num_outputs", int64_t{ctx.num_outputs()});
+  Node* n = ctx.AddNode(OpKind::kSplit, ctx.inputs(), *std::move(attrs), ctx.num_outputs());
+  std::vector<Value*> outs;
+  for (int i = 0; i < n->num_outputs(); ++i) outs.push_back(n->output(i));
+  return outs;
+}
+
 }  // namespace
 
 void AddShapeOpImporters(ImporterTable& table) {
   table.Add("Constant", 1, 1000, &ImportConstant);
+  table.Add("Split", 1, 17, &ImportSplit13);
 }
 
 }  // namespace kiln::frontend

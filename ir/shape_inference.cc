@@ -91,6 +91,26 @@ absl::Status ShapeEnv::Unify(const DimExpr& a_in, const DimExpr& b_in, absl::str
     return absl::InvalidArgumentError(absl::StrCat(origin, ": dimension ", a.ToString(),
                                                    " can never equal ", b.ToString()));
   }
+  // Linear in some symbol (past+seq == seq+s89): solve for the newest such symbol.
+  DimExpr diff = a - b;
+  std::optional<std::pair<std::string, int64_t>> best;
+  for (const DimExpr::Term& t : diff.terms()) {
+    if (t.factors.size() != 1 || t.factors[0]->kind != DimAtom::Kind::kSymbol ||
+        (t.coeff != 1 && t.coeff != -1)) {
+      continue;
+    }
+    const std::string& x = t.factors[0]->name;
+    DimExpr rest = diff - DimExpr(t.coeff) * DimExpr::Symbol(x);
+    if (Mentions(rest, x)) continue;
+    if (!best || rank(DimExpr::Symbol(x)) > rank(DimExpr::Symbol(best->first))) {
+      best.emplace(x, t.coeff);
+    }
+  }
+  if (best) {
+    DimExpr x = DimExpr::Symbol(best->first);
+    Bind(best->first, best->second == 1 ? x - diff : x + diff);
+    return absl::OkStatus();
+  }
   constraints_.push_back(DimConstraint{a, DimConstraint::Kind::kEq, b, std::string(origin)});
   return absl::OkStatus();
 }
@@ -394,6 +414,22 @@ absl::Status InferShapes(Graph& graph) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// True when `have` equals `want` up to dims of `want` that are DataDependentDim symbols
+// (`_name_k`): later inference may have unified those with known dims.
+bool SameOrBoundDataDependent(const TensorType& want, const TensorType& have) {
+  if (want.dtype != have.dtype || want.rank() != have.rank()) return false;
+  for (int64_t d = 0; d < want.rank(); ++d) {
+    const DimExpr& w = want.dims[d];
+    bool fresh = w.is_symbol() && w.symbol_name().front() == '_';
+    if (w != have.dims[d] && !fresh) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status VerifyGraph(const Graph& graph) {
   absl::flat_hash_set<const Value*> defined;
   absl::flat_hash_set<std::string> names;
@@ -439,7 +475,7 @@ absl::Status VerifyGraph(const Graph& graph) {
     RETURN_IF_ERROR(n->info().infer(ctx));
     for (int i = 0; i < n->num_outputs(); ++i) {
       TensorType want = env.Canon(ctx.output_type(i));
-      if (want != n->output(i)->type()) {
+      if (!SameOrBoundDataDependent(want, n->output(i)->type())) {
         return absl::InternalError(absl::StrCat(
             n->Describe(), ": output '", n->output(i)->name(), "' has type ",
             n->output(i)->type().ToString(), " but inference gives ", want.ToString()));
