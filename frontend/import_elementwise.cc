@@ -28,8 +28,8 @@ absl::StatusOr<std::vector<Value*>> ImportCast(ImportContext& ctx) {
   return std::vector<Value*>{n->output(0)};
 }
 
-// The dtype of `v` while importing, before shape inference has run: known for graph inputs
-// and for the outputs of Constant and Cast nodes.
+// The dtype of `v` while importing, before shape inference has run: known for graph inputs,
+// the outputs of Constant and Cast nodes, and Identity/Where of values whose dtype is known.
 std::optional<DType> DTypeBeforeInference(const Value* v) {
   if (v->has_type()) return v->type().dtype;
   const Node* p = v->producer();
@@ -38,6 +38,15 @@ std::optional<DType> DTypeBeforeInference(const Value* v) {
     if (const Tensor* t = p->attrs().FindAs<Tensor>("value")) return t->dtype();
   }
   if (p->op() == OpKind::kCast) return ParseDType(p->attr_string("to"));
+  // Ops whose result has an input's dtype (Where: either branch's), as in the attention
+  // function body's CastLike(-inf, Where(mask, 0, -inf)).
+  if (p->op() == OpKind::kIdentity && p->num_inputs() == 1) {
+    return DTypeBeforeInference(p->input(0));
+  }
+  if (p->op() == OpKind::kWhere && p->num_inputs() == 3) {
+    if (auto t = DTypeBeforeInference(p->input(1))) return t;
+    return DTypeBeforeInference(p->input(2));
+  }
   return std::nullopt;
 }
 

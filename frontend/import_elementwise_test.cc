@@ -122,6 +122,33 @@ TEST(ImportCastLike, TakesTheDTypeOfAGraphInputOrACast) {
   EXPECT_EQ((*g)->outputs()[0]->type().ToString(), "f16[]");
 }
 
+TEST(ImportCastLike, SeesThroughIdentityAndWhere) {
+  // The attention function body casts -inf like Where(mask, 0, -inf) or Identity(mask).
+  onnx::NodeProto to_f16 = NodeOf("Cast", {"a"}, "h");
+  *to_f16.add_attribute() = IntAttr("to", onnx::TensorProto::FLOAT16);
+  // x = CastLike(n, Where(c, a + b, Identity(a))): f32 from the second branch.
+  // y = CastLike(x, Where(c, h, h)): f16 from the first.
+  auto g = ImportOnnxBytes(
+      Model({NodeOf("Equal", {"n", "n"}, "c"), NodeOf("Add", {"a", "b"}, "s"),
+             NodeOf("Identity", {"a"}, "i"), NodeOf("Where", {"c", "s", "i"}, "w"),
+             NodeOf("CastLike", {"n", "w"}, "x"), to_f16, NodeOf("Where", {"c", "h", "h"}, "v"),
+             NodeOf("CastLike", {"x", "v"}, "y")},
+            "y"),
+      "", "m");
+  ASSERT_TRUE(g.ok()) << g.status();
+  const Node* x = (*g)->outputs()[0]->producer()->input(0)->producer();
+  ASSERT_EQ(x->op(), OpKind::kCast);
+  EXPECT_EQ(x->attr_string("to"), "f32");
+  EXPECT_EQ((*g)->outputs()[0]->type().ToString(), "f16[]");
+  auto unknown = ImportOnnxBytes(Model({NodeOf("Add", {"a", "b"}, "s"),
+                                        NodeOf("Equal", {"n", "n"}, "c"),
+                                        NodeOf("Where", {"c", "s", "s"}, "w"),
+                                        NodeOf("CastLike", {"n", "w"}, "y")},
+                                       "y"),
+                                 "", "m");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnimplemented) << unknown.status();
+}
+
 TEST(ImportCastLike, UnknownTargetDTypeIsUnsupported) {
   auto g = ImportOnnxBytes(Model({NodeOf("Add", {"a", "b"}, "s"),
                                   NodeOf("CastLike", {"n", "s"}, "y")},

@@ -137,6 +137,26 @@ std::optional<DimExpr> SymDiv(const DimExpr& a, const DimExpr& b) {
   return DimExpr::FloorDiv(a, b);
 }
 
+// a mod b for integer Mod: the sign of the divisor (Python's %), or of the dividend when
+// `c_style` (C's fmod). Symbolically, floor modulo (DimExpr::Mod) is Python's % for a positive
+// divisor, and C's fmod too when the dividend is provably non-negative.
+std::optional<DimExpr> SymMod(const DimExpr& a, const DimExpr& b, bool c_style) {
+  std::optional<int64_t> ca = a.as_const(), cb = b.as_const();
+  if (!cb || *cb == 0) return std::nullopt;  // Mod by zero is a runtime error.
+  if (*cb == 1 || *cb == -1) return DimExpr(0);  // Before `%`: INT64_MIN % -1 traps.
+  if (ca) {
+    int64_t r = *ca % *cb;  // C++ `%` truncates: the sign of the dividend.
+    if (!c_style && r != 0 && (r < 0) != (*cb < 0)) r += *cb;
+    return DimExpr(r);
+  }
+  if (*cb < 0) return std::nullopt;
+  if (c_style) {
+    std::optional<int64_t> lb = a.LowerBound();
+    if (!lb || *lb < 0) return std::nullopt;
+  }
+  return DimExpr::Mod(a, b);
+}
+
 // Decides a < b (or a <= b) when provable, with every symbol >= 0; nullopt otherwise.
 std::optional<bool> SymLess(const DimExpr& a, const DimExpr& b, bool or_equal) {
   DimExpr diff = b - a;  // a < b  <=>  diff > 0.
@@ -351,6 +371,32 @@ absl::Status InferBroadcast(InferContext& ctx) {
   if (!IsSymDType(t) || op == OpKind::kPow) return absl::OkStatus();
   SetBroadcastSym(ctx, all, dims, t, [op](const std::vector<DimExpr>& a) {
     return FoldArithmeticSym(op, a);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status InferMod(InferContext& ctx) {
+  if (!ctx.has_input(1)) return ctx.Error("input 1 is missing");
+  RETURN_IF_ERROR(CheckAllowed(ctx, 0, Allowed::kNumeric));
+  RETURN_IF_ERROR(ctx.ExpectSameDType({0, 1}));
+  const int64_t fmod = ctx.node().attr_int("fmod");
+  if (fmod != 0 && fmod != 1) return ctx.Error(absl::StrCat("fmod must be 0 or 1, got ", fmod));
+  const DType t = ctx.input_dtype(0);
+  if (IsFloat(t) && fmod != 1) {
+    return ctx.Error(absl::StrCat("fmod must be 1 for float inputs (dtype ", DTypeName(t), ")"));
+  }
+  ASSIGN_OR_RETURN(std::vector<DimExpr> dims,
+                   ctx.BroadcastShapes(ctx.input_dims(0), ctx.input_dims(1)));
+  ctx.SetOutput(0, t, dims);
+  if (!IsSymDType(t)) return absl::OkStatus();
+  const bool c_style = fmod == 1;
+  SetBroadcastSym(ctx, {0, 1}, dims, t,
+                  [c_style, t](const std::vector<DimExpr>& a) -> std::optional<DimExpr> {
+    // A u64 value of 2^63 or more is held as a negative int64: only non-negative ones are
+    // taken at face value.
+    std::optional<int64_t> lb = a[0].LowerBound(), cb = a[1].as_const();
+    if (t == DType::kU64 && (!lb || *lb < 0 || !cb || *cb < 0)) return std::nullopt;
+    return SymMod(a[0], a[1], c_style);
   });
   return absl::OkStatus();
 }

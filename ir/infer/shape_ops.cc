@@ -1,6 +1,6 @@
-// Shape inference: the ops that create shape values or tensors from them (Shape, Constant,
-// ConstantOfShape, Range). These are where symbolic contents start: Shape of a [batch,seq,64]
-// tensor holds {batch, seq, 64}, and the ops downstream keep those expressions.
+// Shape inference: the ops that create shape values or tensors from them (Shape, Size,
+// Constant, ConstantOfShape, Range). These are where symbolic contents start: Shape of a
+// [batch,seq,64] tensor holds {batch, seq, 64}, and the ops downstream keep those expressions.
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +27,14 @@ absl::Status InferShape(InferContext& ctx) {
   for (int64_t i = start; i < end; ++i) vals.push_back(dims[i]);
   ctx.SetOutput(0, DType::kI64, {DimExpr(static_cast<int64_t>(vals.size()))});
   ctx.SetOutputSym(0, std::move(vals));
+  return absl::OkStatus();
+}
+
+// Size: an i64 scalar holding the element count, kept symbolic (`64*batch*seq`).
+absl::Status InferSize(InferContext& ctx) {
+  DimExpr count = ctx.input_type(0).NumElements();
+  ctx.SetOutput(0, DType::kI64, {});
+  if (count.is_valid()) ctx.SetOutputSym(0, {count});
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // Reference kernels: arithmetic, logic and comparison with numpy broadcasting. Integer
 // arithmetic wraps (computed in unsigned types, so overflow is defined); integer division
-// truncates toward zero and division by zero is an error. Float Max/Min propagate NaN.
+// truncates toward zero and division (or Mod) by zero is an error. Float Max/Min propagate NaN.
+// Mod follows numpy: fmod=0 takes the divisor's sign (integers only), fmod=1 the dividend's.
 #include <cmath>
 #include <type_traits>
 
@@ -129,6 +130,45 @@ KernelResult LogicKernel(const KernelContext& ctx) {
       ctx, a, b, [](bool x, bool y) { return is_and ? (x && y) : (x || y); }));
 }
 
+// a mod b with the sign of b (Python's %), or of a when `c_style` (C's fmod).
+template <typename T>
+T IntMod(T a, T b, bool c_style, bool* by_zero) {
+  if (b == 0) {
+    *by_zero = true;
+    return T{0};
+  }
+  if constexpr (std::is_signed_v<T>) {
+    if (b == -1) return T{0};  // INT_MIN % -1 overflows in C++.
+    T r = static_cast<T>(a % b);
+    // r and b have opposite signs here, so r + b cannot overflow.
+    if (!c_style && r != 0 && (r < 0) != (b < 0)) r = static_cast<T>(r + b);
+    return r;
+  } else {
+    return static_cast<T>(a % b);
+  }
+}
+
+template <typename T>
+absl::StatusOr<Tensor> ModTyped(const KernelContext& ctx, const Tensor& a, const Tensor& b,
+                                bool c_style) {
+  if constexpr (kIsIntLike<T>) {
+    bool by_zero = false;
+    auto fn = [&](T x, T y) { return IntMod(x, y, c_style, &by_zero); };
+    absl::StatusOr<Tensor> out = MapBinary<T, T, T>(ctx, a, b, fn);
+    if (out.ok() && by_zero) return ctx.Error("integer modulo by zero");
+    return out;
+  } else if constexpr (kIsFloatLike<T>) {
+    if (!c_style) return ctx.Error("fmod must be 1 for float inputs");
+    using C = ComputeType<T>;
+    // fmod is exact, so computing 16-bit floats in float rounds nothing.
+    return MapBinary<T, T, T>(ctx, a, b, [](T x, T y) {
+      return ConvertValue<T>(std::fmod(static_cast<C>(x), static_cast<C>(y)));
+    });
+  } else {
+    return ctx.Error("Mod on bool tensors is not defined");
+  }
+}
+
 // x^y for integers by repeated squaring, wrapping like multiplication. A negative exponent
 // gives the truncated value of 1/x^|y| (0 unless |x| == 1); 0 to a negative power is an error.
 template <typename T, typename E>
@@ -176,6 +216,18 @@ KernelResult RefMul(const KernelContext& ctx) { return ArithKernel<Arith::kMul>(
 KernelResult RefDiv(const KernelContext& ctx) { return ArithKernel<Arith::kDiv>(ctx); }
 KernelResult RefMax(const KernelContext& ctx) { return ArithKernel<Arith::kMax>(ctx); }
 KernelResult RefMin(const KernelContext& ctx) { return ArithKernel<Arith::kMin>(ctx); }
+
+KernelResult RefMod(const KernelContext& ctx) {
+  if (!ctx.has_input(1)) return ctx.Error("input 1 is missing");
+  const Tensor& a = ctx.input(0);
+  const Tensor& b = ctx.input(1);
+  RETURN_IF_ERROR(CheckSameDType(ctx, a, b));
+  int64_t fmod = ctx.node.attr_int("fmod");
+  if (fmod != 0 && fmod != 1) return ctx.Error(absl::StrCat("fmod must be 0 or 1, got ", fmod));
+  return VisitDType(a.dtype(), [&](auto zero) -> KernelResult {
+    return Single(ModTyped<decltype(zero)>(ctx, a, b, fmod == 1));
+  });
+}
 
 KernelResult RefPow(const KernelContext& ctx) {
   const Tensor& a = ctx.input(0);

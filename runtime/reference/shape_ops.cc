@@ -1,4 +1,4 @@
-// Reference kernels: ops that make tensors from shapes or scalars (Shape, Constant,
+// Reference kernels: ops that make tensors from shapes or scalars (Shape, Size, Constant,
 // ConstantOfShape, Range) and Trilu.
 #include <algorithm>
 #include <cmath>
@@ -19,6 +19,10 @@ KernelResult RefShape(const KernelContext& ctx) {
   for (int64_t i = start; i < end; ++i) vals.push_back(dims[i]);
   int64_t n = static_cast<int64_t>(vals.size());
   return One(Tensor::FromVector<int64_t>(vals, {n}));
+}
+
+KernelResult RefSize(const KernelContext& ctx) {
+  return One(Tensor::Scalar<int64_t>(ctx.input(0).num_elements()));
 }
 
 KernelResult RefConstant(const KernelContext& ctx) {
