@@ -510,11 +510,28 @@ std::optional<int64_t> DimExpr::LowerBound() const {
   if (invalid_) return std::nullopt;
   for (const Term& t : terms_) {
     if (t.coeff < 0) return std::nullopt;
+    // Each factor must be provably non-negative for the term to be (coeff >= 0).
     for (const AtomPtr& f : t.factors) {
-      if (f->kind == DimAtom::Kind::kMin || f->kind == DimAtom::Kind::kMax) {
-        if (!f->lhs.LowerBound() || !f->rhs.LowerBound()) return std::nullopt;
-      } else if (f->kind != DimAtom::Kind::kSymbol) {
-        if (!f->lhs.LowerBound()) return std::nullopt;
+      auto nonneg = [](const DimExpr& e) {
+        std::optional<int64_t> lb = e.LowerBound();
+        return lb && *lb >= 0;
+      };
+      auto positive = [](const DimExpr& e) {
+        std::optional<int64_t> lb = e.LowerBound();
+        return lb && *lb >= 1;
+      };
+      switch (f->kind) {
+        case DimAtom::Kind::kSymbol: break;
+        case DimAtom::Kind::kMin:
+        case DimAtom::Kind::kMax:
+          if (!nonneg(f->lhs) || !nonneg(f->rhs)) return std::nullopt;
+          break;
+        case DimAtom::Kind::kFloorDiv:
+          if (!nonneg(f->lhs) || !positive(f->rhs)) return std::nullopt;
+          break;
+        case DimAtom::Kind::kMod:
+          if (!positive(f->rhs)) return std::nullopt;
+          break;
       }
     }
   }

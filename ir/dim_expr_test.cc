@@ -85,6 +85,11 @@ TEST(DimExprTest, LowerBoundAssumesNonNegativeSymbols) {
   EXPECT_EQ((S("a") + 3).LowerBound(), 3);
   EXPECT_EQ((S("a") * S("b")).LowerBound(), 0);
   EXPECT_FALSE((S("a") - S("b")).LowerBound().has_value());
+  // div(seq-5,2) can be negative (seq = 0 gives -3): no bound may be claimed.
+  EXPECT_FALSE(DimExpr::FloorDiv(S("seq") - 5, DimExpr(2)).LowerBound().has_value());
+  EXPECT_EQ(DimExpr::FloorDiv(S("seq") + 5, DimExpr(2)).LowerBound(), 0);
+  EXPECT_EQ(DimExpr::Mod(S("seq") - 5, DimExpr(3)).LowerBound(), 0);
+  EXPECT_FALSE(DimExpr::Min(S("a") - 1, S("b")).LowerBound().has_value());
 }
 
 }  // namespace
