@@ -199,8 +199,18 @@ class Converter {
   int kept_ = 0;
 };
 
+bool IsSixteenBit(DType t) { return t == DType::kF16 || t == DType::kBF16; }
+
 Role Converter::RoleOf(const Node& n) const {
   if (n.op() == OpKind::kConstant) return Role::kSource;
+  if (n.op() == OpKind::kCast && n.input(0) != nullptr) {
+    // A Cast between f32 and a 16-bit type is already a boundary (one this pass inserted, when
+    // it runs again): leaving it keeps the pass idempotent.
+    DType from = n.input(0)->type().dtype, to = n.output(0)->type().dtype;
+    if ((from == DType::kF32 && IsSixteenBit(to)) || (IsSixteenBit(from) && to == DType::kF32)) {
+      return Role::kUntouched;
+    }
+  }
   bool f32_in = false;
   for (const Value* v : n.inputs()) f32_in |= v != nullptr && was_f32_.contains(v);
   if (!f32_in && !HasF32Output(n)) return Role::kUntouched;
@@ -247,28 +257,39 @@ absl::Status Converter::RewriteNode(Node* n, Role role) {
     }
   }
   if (role == Role::kConvert) {
-    changed_ = true;
     if (n->op() == OpKind::kCast && n->output(0)->type().dtype == DType::kF32) {
       n->mutable_attrs().Set("to", std::string(DTypeName(t_)));
+      changed_ = true;
     }
     const Tensor* fill = n->op() == OpKind::kConstantOfShape
                              ? n->attrs().FindAs<Tensor>("value") : nullptr;
     if (fill != nullptr && fill->dtype() == DType::kF32) {
       n->mutable_attrs().Set("value", ConvertTensor(*fill, t_));
+      changed_ = true;
     }
     if (n->body() != nullptr) {
       Converter body(*n->mutable_body(), t_, /*is_body=*/true);
-      RETURN_IF_ERROR(body.Run().status());
+      ASSIGN_OR_RETURN(bool body_changed, body.Run());
+      changed_ |= body_changed;
     }
   }
   kept_ += role == Role::kKeep;
-  return InferNode(*n, env_);
+  std::vector<DType> before;
+  for (int i = 0; i < n->num_outputs(); ++i) before.push_back(n->output(i)->type().dtype);
+  RETURN_IF_ERROR(InferNode(*n, env_));
+  for (int i = 0; i < n->num_outputs(); ++i) changed_ |= n->output(i)->type().dtype != before[i];
+  return absl::OkStatus();
 }
 
 // Graph outputs keep float32 (a body's become T, matching its node).
 absl::Status Converter::FixOutputs() {
+  absl::flat_hash_map<const Value*, Value*> done;  // A value may be several outputs.
   for (int i = 0; i < static_cast<int>(graph_.outputs().size()); ++i) {
     Value* v = graph_.outputs()[i];
+    if (auto it = done.find(v); it != done.end()) {
+      graph_.SetOutput(i, it->second);
+      continue;
+    }
     if (!was_f32_.contains(v)) continue;
     DType want = is_body_ ? t_ : DType::kF32;
     if (v->type().dtype == want) continue;
@@ -280,6 +301,7 @@ absl::Status Converter::FixOutputs() {
     ASSIGN_OR_RETURN(Value* cast, AddCast(v, want, nullptr, is_body_ ? "" : name));
     if (!is_body_ && cast->name() != name) RETURN_IF_ERROR(graph_.RenameValue(cast, name));
     graph_.SetOutput(i, cast);
+    done[v] = cast;
     changed_ = true;
   }
   return absl::OkStatus();

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "gtest/gtest.h"
+#include "ir/printer.h"
 #include "ir/shape_inference.h"
 #include "passes/passes.h"
 #include "runtime/compare.h"
@@ -87,6 +88,27 @@ TEST(MixedPrecisionTest, ConvertsComputeAndWeightsButNotTheInterface) {
     EXPECT_LT(err, 1e-2);
     EXPECT_GT(err, 0) << "the computation did not change precision";
   }
+}
+
+TEST(MixedPrecisionTest, IsIdempotent) {
+  Graph g;
+  Value* x = g.AddInput("x", F32({DimExpr::Symbol("n"), 8}));
+  Value* two = g.AddConstant(Tensor::FromVector<float>({2.0f}, {}), "two");
+  Value* axes = g.AddConstant(Tensor::FromVector<int64_t>({-1}, {1}), "axes");
+  Value* w = g.AddConstant(Iota({8, 8}, 0.5f, 0), "w");
+  Node* sq = g.AddNode(OpKind::kPow, {x, two}, 1);
+  Node* mean = g.AddNode(OpKind::kReduceMean, {sq->output(0), axes}, 1);
+  Node* root = g.AddNode(OpKind::kSqrt, {mean->output(0)}, 1);
+  Node* div = g.AddNode(OpKind::kDiv, {x, root->output(0)}, 1);
+  Node* mm = g.AddNode(OpKind::kMatMul, {div->output(0), w}, 1, {}, "y");
+  g.AddOutput(mm->output(0));
+  ASSERT_TRUE(InferShapes(g).ok());
+  ASSERT_TRUE(*Convert(g, DType::kF16));
+  std::string once = PrintGraph(g);
+  auto again = Convert(g, DType::kF16);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(PrintGraph(g), once);
 }
 
 TEST(MixedPrecisionTest, Fp32IsANoOp) {

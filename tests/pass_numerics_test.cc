@@ -53,8 +53,9 @@ std::vector<fs::path> AllModelDirs() {
   return dirs;
 }
 
-// The inputs of every test_data_set_N of a model folder, in N order.
-std::vector<std::vector<Tensor>> LoadInputSets(const fs::path& dir) {
+// The tensors PREFIX_0.pb, PREFIX_1.pb, ... of every test_data_set_N of a model folder, in N
+// order (PREFIX: "input" or "output").
+std::vector<std::vector<Tensor>> LoadDataSets(const fs::path& dir, const std::string& prefix) {
   std::vector<fs::path> sets;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (absl::StartsWith(e.path().filename().string(), "test_data_set_")) sets.push_back(e.path());
@@ -62,13 +63,13 @@ std::vector<std::vector<Tensor>> LoadInputSets(const fs::path& dir) {
   std::sort(sets.begin(), sets.end());
   std::vector<std::vector<Tensor>> out;
   for (const fs::path& set : sets) {
-    std::vector<Tensor> inputs;
-    for (int k = 0; fs::exists(set / ("input_" + std::to_string(k) + ".pb")); ++k) {
-      auto t = LoadTensorProtoFile((set / ("input_" + std::to_string(k) + ".pb")).string());
+    std::vector<Tensor> tensors;
+    for (int k = 0; fs::exists(set / (prefix + "_" + std::to_string(k) + ".pb")); ++k) {
+      auto t = LoadTensorProtoFile((set / (prefix + "_" + std::to_string(k) + ".pb")).string());
       EXPECT_TRUE(t.ok()) << t.status();
-      if (t.ok()) inputs.push_back(*std::move(t));
+      if (t.ok()) tensors.push_back(*std::move(t));
     }
-    out.push_back(std::move(inputs));
+    out.push_back(std::move(tensors));
   }
   return out;
 }
@@ -110,12 +111,20 @@ TEST(PassNumericsTest, EveryPassAndO3KeepModelOutputs) {
     ASSERT_TRUE(prep.ok());
     PassContext ctx;
     ASSERT_TRUE(prep->Run(**graph, ctx).ok());
-    std::vector<std::vector<Tensor>> inputs = LoadInputSets(dir);
+    std::vector<std::vector<Tensor>> inputs = LoadDataSets(dir, "input");
+    std::vector<std::vector<Tensor>> stored = LoadDataSets(dir, "output");
     ASSERT_FALSE(inputs.empty());
     std::vector<std::vector<Tensor>> want;
-    for (const auto& set : inputs) {
-      auto out = reference::Execute(**graph, set);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      auto out = reference::Execute(**graph, inputs[i]);
       ASSERT_TRUE(out.ok()) << out.status();
+      // The baseline's own passes are checked against the exporter's outputs.
+      ASSERT_EQ(out->size(), stored[i].size());
+      for (size_t k = 0; k < out->size(); ++k) {
+        CompareResult r =
+            CompareTensors((*out)[k], stored[i][k], DefaultTolerance(stored[i][k].dtype()));
+        EXPECT_TRUE(r.ok) << "baseline, data set " << i << " output " << k << ": " << r.detail;
+      }
       want.push_back(*std::move(out));
     }
     for (const std::string& p : pipelines) ExpectSameOutputs(**graph, p, inputs, want);
