@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ir/dtype.h"
 #include "ir/graph.h"
 
 namespace kiln {
@@ -18,6 +19,9 @@ struct PassContext {
   // Notes passes leave for `kiln dump` (e.g. why two ops were not fused), in order.
   std::vector<std::string> notes;
   void Note(std::string note) { notes.push_back(std::move(note)); }
+  // The compute precision asked for (--precision): kF32, kF16 or kBF16. Only the
+  // mixed-precision pass reads it; at kF32 that pass changes nothing.
+  DType precision = DType::kF32;
 };
 
 class Pass {

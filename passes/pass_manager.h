@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ir/dtype.h"
 #include "passes/pass.h"
 
 namespace kiln {
@@ -34,6 +36,8 @@ class PassManager {
 
   absl::Status Run(Graph& graph, PassContext& ctx);
   const std::vector<PassRecord>& records() const { return records_; }
+  // True when a pass of this name is in the pipeline.
+  bool Contains(absl::string_view name) const;
 
  private:
   struct Stage {
@@ -48,10 +52,31 @@ class PassManager {
   std::vector<PassRecord> records_;
 };
 
-// Builds the pipeline for -O0..-O3 (`level` 0..3).
+// What to build: an -O level, and the compute precision asked for.
+struct PipelineOptions {
+  int level = 1;
+  // kF32, kF16 or kBF16. Anything but kF32 adds the mixed-precision pass (and, from -O1 on, a
+  // cleanup after it) at every level; the PassContext's `precision` must say the same.
+  DType precision = DType::kF32;
+};
+
+// Builds the pipeline for -O0..-O3:
+//   -O0  nothing;
+//   -O1  simplification (constant-folding, algebraic-simplify, simplify-noops, cse, dce) to a
+//        fixed point;
+//   -O2  -O1, then the fusion passes (FusionPassNames(), in order), then -O1's group again;
+//   -O3  -O2, then mixed-precision, then the cleanup group once more.
+// Fails if a listed pass is not registered.
+absl::StatusOr<PassManager> BuildPipeline(const PipelineOptions& options);
 absl::StatusOr<PassManager> BuildPipeline(int level);
-// Builds a pipeline from an explicit comma-separated list of pass names.
-absl::StatusOr<PassManager> BuildPipeline(absl::string_view pass_list);
+// Builds a pipeline from an explicit comma-separated list of pass names, run once each in
+// order; a precision other than kF32 appends mixed-precision when the list lacks it.
+absl::StatusOr<PassManager> BuildPipeline(absl::string_view pass_list,
+                                          DType precision = DType::kF32);
+// The fusion passes of -O2 and -O3, in the order they run.
+const std::vector<std::string>& FusionPassNames();
+// The simplification group of -O1, in the order it runs.
+const std::vector<std::string>& SimplifyPassNames();
 
 }  // namespace kiln
 

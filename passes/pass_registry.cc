@@ -15,9 +15,11 @@ struct Entry {
 
 const std::vector<Entry>& Registry() {
   static const std::vector<Entry> kEntries = {
+      {"algebraic-simplify", &CreateAlgebraicSimplify},
       {"constant-folding", &CreateConstantFolding},
       {"cse", &CreateCommonSubexpressionElimination},
       {"dce", &CreateDeadCodeElimination},
+      {"mixed-precision", &CreateMixedPrecision},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

@@ -12,6 +12,12 @@ std::unique_ptr<Pass> CreateDeadCodeElimination();
 std::unique_ptr<Pass> CreateCommonSubexpressionElimination();
 std::unique_ptr<Pass> CreateConstantFolding();
 std::unique_ptr<Pass> CreateSimplifyNoOps();
+std::unique_ptr<Pass> CreateAlgebraicSimplify();
+std::unique_ptr<Pass> CreateMixedPrecision();
+
+// True when every value of dtype `from` converts to `to` exactly (algebraic-simplify merges
+// Cast(Cast(x)) only then).
+bool IsLosslessCast(DType from, DType to);
 
 }  // namespace kiln
 

@@ -46,25 +46,37 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(const std::vector<std::string>& args
       out.help = true;
       continue;
     }
-    if (!absl::StartsWith(a, "--") || a == "--") {
-      if (absl::StartsWith(a, "-") && a.size() > 1 && a != "-") {
-        return absl::InvalidArgumentError(absl::StrCat("unknown option '", a, "'"));
-      }
-      out.positional.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(2), value;
+    std::string name, value;
     bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
+    if (!absl::StartsWith(a, "--") || a == "--") {
+      // A one-letter flag is written -O2 or -O 2.
+      const FlagSpec* short_spec = a.size() > 1 && a[0] == '-' ? Find(a.substr(1, 1)) : nullptr;
+      if (short_spec == nullptr || short_spec->value_name.empty()) {
+        if (absl::StartsWith(a, "-") && a.size() > 1 && a != "-") {
+          return absl::InvalidArgumentError(absl::StrCat("unknown option '", a, "'"));
+        }
+        out.positional.push_back(a);
+        continue;
+      }
+      name = a.substr(1, 1);
+      if (a.size() > 2) {
+        value = a.substr(2);
+        has_value = true;
+      }
+    } else {
+      name = a.substr(2);
+      if (size_t eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        has_value = true;
+      }
     }
     const FlagSpec* spec = Find(name);
     if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag '--", name, "'"));
+    const std::string shown = name.size() == 1 ? "-" + name : "--" + name;
     if (spec->value_name.empty()) {
       if (has_value && value != "true" && value != "false") {
-        return absl::InvalidArgumentError(absl::StrCat("flag --", name, " takes no value"));
+        return absl::InvalidArgumentError(absl::StrCat("flag ", shown, " takes no value"));
       }
       out.values[name] = {has_value ? value : "true"};
       continue;
@@ -72,13 +84,14 @@ absl::StatusOr<ParsedArgs> ArgParser::Parse(const std::vector<std::string>& args
     if (!has_value) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(
-            absl::StrCat("flag --", name, " needs a value (", spec->value_name, ")"));
+            absl::StrCat("flag ", shown, " needs a value (", spec->value_name, ")"));
       }
       value = args[++i];
     }
     if (!spec->choices.empty() &&
         std::find(spec->choices.begin(), spec->choices.end(), value) == spec->choices.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, "=", value, " is not one of ",
+      return absl::InvalidArgumentError(absl::StrCat(shown, name.size() == 1 ? "" : "=", value,
+                                                     " is not one of ",
                                                      absl::StrJoin(spec->choices, ", ")));
     }
     auto& slot = out.values[name];
@@ -103,8 +116,13 @@ std::string ArgParser::Help() const {
   std::string out = absl::StrCat("usage: kiln ", usage_, "\n\n", description_, "\n");
   if (!flags_.empty()) out += "\nflags:\n";
   for (const FlagSpec& f : flags_) {
-    std::string left = absl::StrCat("  --", f.name);
-    if (!f.value_name.empty()) absl::StrAppend(&left, "=", f.value_name);
+    std::string left;
+    if (f.name.size() == 1 && !f.value_name.empty()) {
+      left = absl::StrCat("  -", f.name, " ", f.value_name);
+    } else {
+      left = absl::StrCat("  --", f.name);
+      if (!f.value_name.empty()) absl::StrAppend(&left, "=", f.value_name);
+    }
     std::string right = f.help;
     if (!f.choices.empty()) absl::StrAppend(&right, " (one of: ", absl::StrJoin(f.choices, ", "), ")");
     if (!f.default_value.empty()) absl::StrAppend(&right, " [default: ", f.default_value, "]");

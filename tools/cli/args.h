@@ -12,12 +12,13 @@
 
 namespace kiln::cli {
 
+// Members have default initializers so that designated initializers may omit them.
 struct FlagSpec {
-  std::string name;        // Without dashes: "format".
-  std::string value_name;  // "FORMAT"; empty for a boolean switch.
-  std::string help;
-  std::string default_value;
-  std::vector<std::string> choices;  // Allowed values, if restricted.
+  std::string name = {};        // Without dashes: "format"; one letter: written -O2.
+  std::string value_name = {};  // "FORMAT"; empty for a boolean switch.
+  std::string help = {};
+  std::string default_value = {};
+  std::vector<std::string> choices = {};  // Allowed values, if restricted.
   bool repeated = false;
 };
 

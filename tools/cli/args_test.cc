@@ -50,5 +50,30 @@ TEST(ArgParserTest, HelpListsEveryFlagWithChoicesAndDefaults) {
   }
 }
 
+TEST(ArgParserTest, OneLetterFlagsTakeAttachedOrSeparateValues) {
+  ArgParser p("dump MODEL [flags]", "Dumps.", 1, 1);
+  p.Flag({.name = "O", .value_name = "LEVEL", .help = "level", .choices = {"0", "1", "2", "3"}});
+  p.Flag({.name = "quiet", .help = "less output"});
+  for (std::vector<std::string> args : {std::vector<std::string>{"m", "-O2"},
+                                        std::vector<std::string>{"-O", "2", "m"},
+                                        std::vector<std::string>{"m", "--O=2"}}) {
+    auto a = p.Parse(args);
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(a->Get("O"), "2");
+    EXPECT_EQ(a->positional, std::vector<std::string>{"m"});
+  }
+  auto bad = p.Parse({"m", "-O7"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("-O7 is not one of 0, 1, 2, 3"), absl::string_view::npos)
+      << bad.status();
+  auto missing = p.Parse({"m", "-O"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("-O needs a value"), absl::string_view::npos);
+  // Only declared one-letter flags with values are recognised; others stay unknown options.
+  EXPECT_FALSE(p.Parse({"m", "-x"}).ok());
+  EXPECT_FALSE(p.Parse({"m", "-q"}).ok());
+  EXPECT_NE(p.Help().find("  -O LEVEL "), std::string::npos) << p.Help();
+}
+
 }  // namespace
 }  // namespace kiln::cli

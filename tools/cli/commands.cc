@@ -6,8 +6,8 @@ namespace kiln::cli {
 
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command> kCommands = {
-      {"dump", "print the imported graph with symbolic shapes", &RunDump},
-      {"run", "run a model on input tensors", &RunRun},
+      {"dump", "print the imported graph with symbolic shapes, optionally after passes", &RunDump},
+      {"run", "run a model on input tensors (reference backend, optionally after passes)", &RunRun},
       {"verify", "check models against reference outputs (ONNX backend-test folders)", &RunVerify},
   };
   return kCommands;
@@ -15,16 +15,18 @@ const std::vector<Command>& AllCommands() {
 
 int ParseOrExit(const ArgParser& parser, const std::vector<std::string>& args, ParsedArgs* out) {
   auto parsed = parser.Parse(args);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "kiln: %s\n(see --help)\n", std::string(parsed.status().message()).c_str());
-    return 2;
-  }
+  if (!parsed.ok()) return Usage(parsed.status());
   if (parsed->help) {
     std::fputs(parser.Help().c_str(), stdout);
     return 0;
   }
   *out = *std::move(parsed);
   return -1;
+}
+
+int Usage(const absl::Status& status) {
+  std::fprintf(stderr, "kiln: %s\n(see --help)\n", std::string(status.message()).c_str());
+  return 2;
 }
 
 int Fail(const absl::Status& status) {

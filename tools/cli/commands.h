@@ -28,6 +28,8 @@ int RunVerify(const std::vector<std::string>& args);
 int ParseOrExit(const ArgParser& parser, const std::vector<std::string>& args, ParsedArgs* out);
 // Prints "kiln: <status message>" to stderr and returns 1.
 int Fail(const absl::Status& status);
+// For a bad command line: prints "kiln: <status message>" and a hint to stderr, returns 2.
+int Usage(const absl::Status& status);
 
 }  // namespace kiln::cli
 

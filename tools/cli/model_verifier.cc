@@ -10,11 +10,15 @@
 #include "frontend/onnx_import.h"
 #include "runtime/compare.h"
 #include "runtime/reference/executor.h"
+#include "tools/cli/pipeline_flags.h"
 
 namespace kiln::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Relative L2 tolerance of float outputs computed in f16/bf16.
+constexpr double kSixteenBitTolerance = 1e-2;
 
 // Files named PREFIX_N.pb in `dir`, ordered by N.
 std::vector<fs::path> NumberedFiles(const fs::path& dir, absl::string_view prefix) {
@@ -55,14 +59,17 @@ VerifyOutcome VerifyModelDir(const std::string& dir, const VerifyOptions& option
     return Outcome(VerifyOutcome::Status::kFail,
                    absl::StrCat("device '", options.device, "' is not available in this build"));
   }
-  if (options.precision != "fp32") {
-    return Outcome(VerifyOutcome::Status::kFail,
-                   absl::StrCat("precision '", options.precision,
-                                "' needs a compiled plan; the reference backend runs fp32"));
+  auto precision = ParsePrecision(options.precision);
+  if (!precision.ok()) {
+    return Outcome(VerifyOutcome::Status::kFail, std::string(precision.status().message()));
   }
   fs::path root(dir);
   auto graph = ImportOnnxFile((root / "model.onnx").string());
   if (!graph.ok()) return FromError(graph.status());
+  PipelineChoice choice{options.passes, options.opt_level, *precision};
+  if (absl::Status s = RunChosenPipeline(choice, **graph); !s.ok()) {
+    return Outcome(VerifyOutcome::Status::kFail, absl::StrCat("passes: ", s.message()));
+  }
   std::vector<fs::path> sets;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(root, ec)) {
@@ -101,6 +108,9 @@ VerifyOutcome VerifyModelDir(const std::string& dir, const VerifyOptions& option
       auto want = LoadTensorProtoFile(out_files[i].string());
       if (!want.ok()) return FromError(want.status());
       double tol = options.tolerance > 0 ? options.tolerance : DefaultTolerance(want->dtype());
+      if (options.tolerance <= 0 && *precision != DType::kF32 && IsFloat(want->dtype())) {
+        tol = std::max(tol, kSixteenBitTolerance);
+      }
       CompareResult c = CompareTensors((*outputs)[i], *want, tol);
       result.worst_error = std::max(result.worst_error, c.error);
       if (!c.ok) {

@@ -9,8 +9,13 @@ namespace kiln::cli {
 
 struct VerifyOptions {
   std::string device = "cpu";
+  // fp32, or fp16/bf16: the graph is converted by the mixed-precision pass and float outputs
+  // are compared with a tolerance of at least 1e-2.
   std::string precision = "fp32";
   double tolerance = 0;  // 0: the per-dtype default.
+  // Passes to run before executing: an explicit comma-separated list, else an -O level.
+  std::string passes;
+  int opt_level = 0;
 };
 
 struct VerifyOutcome {
@@ -21,8 +26,10 @@ struct VerifyOutcome {
   int data_sets = 0;
 };
 
-// Imports DIR/model.onnx, runs every test_data_set_N and compares every output. An op or
-// feature Kiln does not support gives kSkip naming it; anything else that goes wrong is kFail.
+// Imports DIR/model.onnx, runs the chosen passes over it, runs every test_data_set_N on the
+// reference backend and compares every output. An op or feature Kiln does not support (at
+// import or execution) gives kSkip naming it; anything else that goes wrong, including a pass
+// failing, is kFail.
 VerifyOutcome VerifyModelDir(const std::string& dir, const VerifyOptions& options);
 
 }  // namespace kiln::cli

@@ -8,6 +8,7 @@
 #include "frontend/onnx_import.h"
 #include "runtime/reference/executor.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/pipeline_flags.h"
 
 namespace kiln::cli {
 namespace {
@@ -26,19 +27,27 @@ std::string Preview(const Tensor& t) {
 
 int RunRun(const std::vector<std::string>& args) {
   ArgParser parser("run MODEL.onnx --input NAME=FILE.pb ... [flags]",
-                   "Runs MODEL.onnx on the given inputs (serialized TensorProto files) and prints\n"
-                   "each output's type and first values; --output-dir also saves them as\n"
-                   "NAME.pb files.",
+                   "Runs MODEL.onnx on the given inputs (serialized TensorProto files) with the\n"
+                   "reference backend and prints each output's type and first values;\n"
+                   "--output-dir also saves them as NAME.pb files. --passes or -O run passes over\n"
+                   "the graph first, and --precision fp16/bf16 computes in 16-bit floats (the\n"
+                   "model's inputs and outputs keep their exported types), so the optimized graph\n"
+                   "is what runs.",
                    1, 1);
   parser.Flag({.name = "input", .value_name = "NAME=FILE.pb", .help = "a graph input",
                .repeated = true});
   parser.Flag({.name = "output-dir", .value_name = "DIR", .help = "write outputs as DIR/NAME.pb"});
   parser.Flag({.name = "device", .value_name = "DEVICE", .help = "where to run",
                .default_value = "cpu", .choices = {"cpu"}});
+  AddPipelineFlags(parser);
   ParsedArgs a;
   if (int rc = ParseOrExit(parser, args, &a); rc >= 0) return rc;
+  auto choice = PipelineChoiceFromArgs(a);
+  if (!choice.ok()) return Usage(choice.status());
+  if (auto pm = BuildChosenPipeline(*choice); !pm.ok()) return Usage(pm.status());
   auto graph = ImportOnnxFile(a.positional[0]);
   if (!graph.ok()) return Fail(graph.status());
+  if (absl::Status s = RunChosenPipeline(*choice, **graph); !s.ok()) return Fail(s);
 
   absl::flat_hash_map<std::string, std::string> files;
   for (const std::string& spec : a.GetAll("input")) {

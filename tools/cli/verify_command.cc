@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/model_verifier.h"
+#include "tools/cli/pipeline_flags.h"
 
 namespace kiln::cli {
 
@@ -16,19 +17,27 @@ int RunVerify(const std::vector<std::string>& args) {
       "L2 error for floats (1e-4 for f32/f64, 1e-2 for f16/bf16 unless --tolerance is given),\n"
       "exact match for integers and bools. Prints PASS, FAIL (with the worst error) or SKIP\n"
       "(with the unsupported op or feature) per folder, then 'N passed, M failed, K skipped'.\n"
-      "Exits 0 only if nothing failed.",
+      "Exits 0 only if nothing failed. --passes or -O run passes over each graph first, so\n"
+      "the optimized graph is what the reference backend runs (e.g. `kiln verify -O3\n"
+      "test_*_expanded` checks that fusions keep the results); --precision fp16/bf16 also\n"
+      "converts it with the mixed-precision pass and raises the default float tolerance to\n"
+      "1e-2.",
       1, -1);
   parser.Flag({.name = "device", .value_name = "DEVICE", .help = "where to run",
                .default_value = "cpu", .choices = {"cpu"}});
-  parser.Flag({.name = "precision", .value_name = "P", .help = "compute precision",
-               .default_value = "fp32", .choices = {"fp32"}});
   parser.Flag({.name = "tolerance", .value_name = "X",
                .help = "relative L2 tolerance for every float output (overrides the defaults)"});
+  AddPipelineFlags(parser);
   ParsedArgs a;
   if (int rc = ParseOrExit(parser, args, &a); rc >= 0) return rc;
+  auto choice = PipelineChoiceFromArgs(a);
+  if (!choice.ok()) return Usage(choice.status());
+  if (auto pm = BuildChosenPipeline(*choice); !pm.ok()) return Usage(pm.status());
   VerifyOptions options;
   options.device = a.Get("device");
   options.precision = a.Get("precision");
+  options.passes = choice->passes;
+  options.opt_level = choice->level;
   if (a.Has("tolerance") && (!absl::SimpleAtod(a.Get("tolerance"), &options.tolerance) ||
                              !(options.tolerance > 0))) {
     std::fprintf(stderr, "kiln: --tolerance must be a positive number\n");
