@@ -18,6 +18,11 @@ const std::vector<Entry>& Registry() {
       {"constant-folding", &CreateConstantFolding},
       {"cse", &CreateCommonSubexpressionElimination},
       {"dce", &CreateDeadCodeElimination},
+      {"fuse-gelu", &CreateFuseGelu},
+      {"fuse-layer-norm", &CreateFuseLayerNorm},
+      {"fuse-rms-norm", &CreateFuseRmsNorm},
+      {"fuse-silu", &CreateFuseSilu},
+      {"fuse-skip-norm", &CreateFuseSkipNorm},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

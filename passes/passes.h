@@ -12,6 +12,11 @@ std::unique_ptr<Pass> CreateDeadCodeElimination();
 std::unique_ptr<Pass> CreateCommonSubexpressionElimination();
 std::unique_ptr<Pass> CreateConstantFolding();
 std::unique_ptr<Pass> CreateSimplifyNoOps();
+std::unique_ptr<Pass> CreateFuseGelu();
+std::unique_ptr<Pass> CreateFuseSilu();
+std::unique_ptr<Pass> CreateFuseLayerNorm();
+std::unique_ptr<Pass> CreateFuseRmsNorm();
+std::unique_ptr<Pass> CreateFuseSkipNorm();
 
 }  // namespace kiln
 
