@@ -49,10 +49,13 @@ int Degree(const Poly& p) {
   return d;
 }
 
-// Expands values into polynomials over {x, t}; `x` is discovered as the one leaf allowed.
+// Expands values into polynomials over {x, t}. Without a preset x, the first leaf found is x
+// and a second leaf fails the expansion. Values with several uses are leaves unless
+// `shared_ok` (used only to tell a near miss apart).
 class Expander {
  public:
-  Expander(const Graph& graph, Value* t) : graph_(graph), t_(t) {}
+  Expander(const Graph& graph, Value* t, Value* x = nullptr, bool shared_ok = false)
+      : graph_(graph), t_(t), x_(x), shared_ok_(shared_ok) {}
 
   // The polynomial `v` computes; `v` itself is entered even if it has several uses.
   std::optional<Poly> Expand(Value* v, bool is_root = false) {
@@ -60,7 +63,7 @@ class Expander {
     if (v == t_ && t_ != nullptr) return Poly{{{0, 1}, 1.0}};
     if (std::optional<double> c = ConstantScalar(v)) return Poly{{{0, 0}, *c}};
     Node* n = v->producer();
-    if (v == x_ || n == nullptr || (!is_root && !HasSingleUse(graph_, v)) ||
+    if (v == x_ || n == nullptr || (!is_root && !shared_ok_ && !HasSingleUse(graph_, v)) ||
         !IsArithmetic(n->op())) {
       if (x_ != nullptr && v != x_) return std::nullopt;  // A second leaf.
       x_ = v;
@@ -94,13 +97,14 @@ class Expander {
 
  private:
   static bool IsArithmetic(OpKind op) {
-    return op == OpKind::kAdd || op == OpKind::kSub || op == OpKind::kMul ||
-           op == OpKind::kDiv || op == OpKind::kNeg || op == OpKind::kPow;
+    return op == OpKind::kAdd || op == OpKind::kSub || op == OpKind::kMul || op == OpKind::kDiv ||
+           op == OpKind::kNeg || op == OpKind::kPow;
   }
 
   const Graph& graph_;
   Value* t_;
-  Value* x_ = nullptr;
+  Value* x_;
+  bool shared_ok_;
   int visited_ = 0;
 };
 
@@ -126,17 +130,17 @@ std::string Show(const Poly& p) {
   return s.empty() ? "0" : s;
 }
 
-// The single Erf or Tanh with one use reached from `v` through single-use arithmetic.
-Node* FindAtom(const Graph& graph, Value* v, int depth = 0) {
+// The first Erf or Tanh reached from `v` through a few arithmetic ops.
+Node* FindAtom(Value* v, int depth = 0) {
   Node* n = v->producer();
-  if (n == nullptr || depth > 8 || !HasSingleUse(graph, v)) return nullptr;
+  if (n == nullptr || depth > 8) return nullptr;
   if (n->op() == OpKind::kErf || n->op() == OpKind::kTanh) return n;
   if (n->op() != OpKind::kAdd && n->op() != OpKind::kSub && n->op() != OpKind::kMul &&
       n->op() != OpKind::kDiv && n->op() != OpKind::kNeg) {
     return nullptr;
   }
   for (Value* in : n->inputs()) {
-    if (Node* a = in ? FindAtom(graph, in, depth + 1) : nullptr) return a;
+    if (Node* a = in ? FindAtom(in, depth + 1) : nullptr) return a;
   }
   return nullptr;
 }
@@ -150,7 +154,7 @@ class GeluPattern : public RewritePattern {
     if (!IsFloat(root->output(0)->type().dtype)) return false;
     Node* atom = nullptr;
     for (Value* in : root->inputs()) {
-      if (atom == nullptr) atom = FindAtom(graph, in);
+      if (atom == nullptr) atom = FindAtom(in);
     }
     if (atom == nullptr) return false;
     std::string why;
@@ -175,24 +179,33 @@ class GeluPattern : public RewritePattern {
   // "none" or "tanh" when `root` computes GELU of one x through `atom`; else sets `why` for a
   // near miss worth a note.
   std::optional<std::string> Match(const Graph& graph, Node* root, Node* atom, std::string* why) {
-    Expander outer(graph, atom->output(0));
-    std::optional<Poly> p = outer.Expand(root->output(0), /*is_root=*/true);
-    x_ = outer.x();
-    if (!p || x_ == nullptr) return std::nullopt;  // Not (only) a function of x and t.
+    Expander inner(graph, nullptr);
+    std::optional<Poly> arg = inner.Expand(atom->input(0));
+    x_ = inner.x();
+    if (!arg || x_ == nullptr) return std::nullopt;  // Not a function of one x.
     const DType dtype = x_->type().dtype;
-    if (!Matches(*p, {{{1, 0}, 0.5}, {{1, 1}, 0.5}}, dtype)) {
-      *why = absl::StrCat("computes ", Show(*p), ", not 0.5*x + 0.5*x*t");
+    const Poly gelu = {{{1, 0}, 0.5}, {{1, 1}, 0.5}};
+    Expander outer(graph, atom->output(0), x_);
+    std::optional<Poly> p = outer.Expand(root->output(0), /*is_root=*/true);
+    if (!p) {
+      Expander loose(graph, atom->output(0), x_, /*shared_ok=*/true);
+      std::optional<Poly> q = loose.Expand(root->output(0), /*is_root=*/true);
+      if (q && Matches(*q, gelu, dtype)) {
+        *why = "an intermediate value is used elsewhere, fusing would compute it twice";
+      }
+      return std::nullopt;
+    }
+    if (!Matches(*p, gelu, dtype)) {
+      if (p->count({1, 1})) *why = absl::StrCat("computes ", Show(*p), ", not 0.5*x + 0.5*x*t");
+      return std::nullopt;
+    }
+    if (!HasSingleUse(graph, atom->output(0))) {
+      *why = absl::StrCat("the ", atom->op_name(), " result is used elsewhere, fusing would ",
+                          "compute it twice");
       return std::nullopt;
     }
     if (root->output(0)->type() != x_->type()) {
       *why = "the result is broadcast beyond x's shape";
-      return std::nullopt;
-    }
-    Expander inner(graph, nullptr);
-    std::optional<Poly> arg = inner.Expand(atom->input(0));
-    if (!arg || inner.x() != x_) {
-      *why = absl::StrCat("the ", atom->op_name(), " argument is not a polynomial in x alone",
-                          " with single-use intermediates");
       return std::nullopt;
     }
     if (atom->op() == OpKind::kErf) {
@@ -202,8 +215,7 @@ class GeluPattern : public RewritePattern {
     }
     const double k = std::sqrt(2.0 / M_PI);
     if (Matches(*arg, {{{1, 0}, k}, {{3, 0}, k * 0.044715}}, dtype)) return "tanh";
-    *why = absl::StrCat("the tanh argument is ", Show(*arg),
-                        ", not sqrt(2/pi)*(x + 0.044715*x^3)");
+    *why = absl::StrCat("the tanh argument is ", Show(*arg), ", not sqrt(2/pi)*(x + 0.044715*x^3)");
     return std::nullopt;
   }
 
@@ -212,8 +224,8 @@ class GeluPattern : public RewritePattern {
     Node* user = SoleUser(graph, root->output(0));
     if (user == nullptr) return true;
     OpKind op = user->op();
-    return op != OpKind::kAdd && op != OpKind::kSub && op != OpKind::kMul &&
-           op != OpKind::kDiv && op != OpKind::kNeg;
+    return op != OpKind::kAdd && op != OpKind::kSub && op != OpKind::kMul && op != OpKind::kDiv &&
+           op != OpKind::kNeg;
   }
 
   Value* x_ = nullptr;

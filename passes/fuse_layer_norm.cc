@@ -55,7 +55,8 @@ class LayerNormPattern : public RewritePattern {
     std::optional<NormStatistics> stats = MatchNormStatistics(graph, root, &why);
     Value* x = stats ? CentredInput(graph, *stats, &why) : nullptr;
     if (x == nullptr) {
-      if (!why.empty()) NoteOnce(ctx, absl::StrCat("fuse-layer-norm: ", root->Describe(), ": ", why));
+      if (!why.empty())
+        NoteOnce(ctx, absl::StrCat("fuse-layer-norm: ", root->Describe(), ": ", why));
       return false;
     }
     NormTail tail = MatchNormTail(graph, *stats, x, /*with_bias=*/true);

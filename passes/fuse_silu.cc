@@ -16,8 +16,8 @@ namespace {
 
 // Replaces `root`'s output by a new `op` node over `inputs`.
 absl::StatusOr<bool> ReplaceRoot(Graph& graph, Node* root, OpKind op, std::vector<Value*> inputs) {
-  ASSIGN_OR_RETURN(Node * fused, AddInferredNode(graph, op, std::move(inputs), 1, {},
-                                                 root->name(), root));
+  ASSIGN_OR_RETURN(Node * fused,
+                   AddInferredNode(graph, op, std::move(inputs), 1, {}, root->name(), root));
   Value* old = root->output(0);
   RETURN_IF_ERROR(ReplaceValue(graph, old, fused->output(0)));
   EraseDeadProducers(graph, {old});
@@ -38,7 +38,7 @@ class SiluPattern : public RewritePattern {
     Value* x = split->second;
     if (!HasSingleUse(graph, split->first)) {
       NoteOnce(ctx, absl::StrCat("fuse-silu: ", root->Describe(),
-                            ": the sigmoid is used elsewhere, fusing would compute it twice"));
+                                 ": the sigmoid is used elsewhere, fusing would compute it twice"));
       return false;
     }
     if (root->output(0)->type() != x->type()) return false;  // Cannot happen for x * f(x).
@@ -52,7 +52,8 @@ class SwiGluPattern : public RewritePattern {
 
   absl::StatusOr<bool> MatchAndRewrite(Node* root, Graph& graph, PassContext& ctx) override {
     if (root->op() != OpKind::kMul) return false;
-    auto split = SplitOperands(root, [](Value* v) { return ProducerOf(v, OpKind::kSilu) != nullptr; });
+    auto split =
+        SplitOperands(root, [](Value* v) { return ProducerOf(v, OpKind::kSilu) != nullptr; });
     if (!split) return false;
     Value* gate = split->first->producer()->input(0);
     Value* up = split->second;

@@ -27,9 +27,8 @@ std::string Refusal(const Graph& graph, const Node& norm, const Node& add) {
   if (axis != -1 && axis != rank - 1) return "the norm is not over the last axis";
   if (norm.attr_int("stash_type") != 1) return "stash_type is not f32";
   for (int i = 1; i < norm.num_outputs(); ++i) {
-    if (!norm.output(i)->uses().empty() ||
-        std::find(graph.outputs().begin(), graph.outputs().end(), norm.output(i)) !=
-            graph.outputs().end()) {
+    if (!norm.output(i)->uses().empty() || std::find(graph.outputs().begin(), graph.outputs().end(),
+                                                     norm.output(i)) != graph.outputs().end()) {
       return "the norm's statistics outputs are used";
     }
   }
@@ -66,9 +65,9 @@ class SkipNormPattern : public RewritePattern {
     Attributes attrs;
     attrs.Set("norm", std::string(rms ? "rms" : "layer"));
     attrs.Set("epsilon", norm->attr_float("epsilon"));
-    ASSIGN_OR_RETURN(Node * fused, AddInferredNode(graph, OpKind::kSkipNormalization, inputs,
-                                                   keep_sum ? 2 : 1, std::move(attrs),
-                                                   norm->name(), at));
+    ASSIGN_OR_RETURN(Node * fused,
+                     AddInferredNode(graph, OpKind::kSkipNormalization, inputs, keep_sum ? 2 : 1,
+                                     std::move(attrs), norm->name(), at));
     Value* y = norm->output(0);
     RETURN_IF_ERROR(ReplaceValue(graph, y, fused->output(0)));
     if (keep_sum) {

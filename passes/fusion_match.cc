@@ -10,10 +10,17 @@ namespace kiln {
 double ConstantTolerance(DType dtype) {
   double eps = 1.2e-7;  // f32
   switch (dtype) {
-    case DType::kF16: eps = 9.8e-4; break;
-    case DType::kBF16: eps = 7.9e-3; break;
-    case DType::kF64: eps = 2.3e-16; break;
-    default: break;
+    case DType::kF16:
+      eps = 9.8e-4;
+      break;
+    case DType::kBF16:
+      eps = 7.9e-3;
+      break;
+    case DType::kF64:
+      eps = 2.3e-16;
+      break;
+    default:
+      break;
   }
   return std::max(4 * eps, 1e-6);
 }

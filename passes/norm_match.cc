@@ -55,10 +55,14 @@ Node* MatchInverseSqrt(const Graph& graph, Value* v, Value* base, std::string* w
 
 int64_t StashTypeOf(DType t) {
   switch (t) {
-    case DType::kF16: return 10;
-    case DType::kF64: return 11;
-    case DType::kBF16: return 16;
-    default: return 1;
+    case DType::kF16:
+      return 10;
+    case DType::kF64:
+      return 11;
+    case DType::kBF16:
+      return 16;
+    default:
+      return 1;
   }
 }
 
@@ -148,7 +152,7 @@ absl::StatusOr<bool> EmitNorm(Graph& graph, PassContext& ctx, absl::string_view 
   Node* at = tail.out->producer();
   if (tail.out->type() != type) {
     NoteOnce(ctx, absl::StrCat(pass, ": ", at->Describe(), ": the result has type ",
-                          tail.out->type().ToString(), ", not the input's ", type.ToString()));
+                               tail.out->type().ToString(), ", not the input's ", type.ToString()));
     return false;
   }
   Value* scale = tail.scale;
@@ -156,7 +160,7 @@ absl::StatusOr<bool> EmitNorm(Graph& graph, PassContext& ctx, absl::string_view 
     std::optional<int64_t> h = type.dims.back().as_const();
     if (!h) {
       NoteOnce(ctx, absl::StrCat(pass, ": ", at->Describe(),
-                            ": no scale and a symbolic last dim, so no ones vector to use"));
+                                 ": no scale and a symbolic last dim, so no ones vector to use"));
       return false;
     }
     ASSIGN_OR_RETURN(Tensor ones, Tensor::Zeros(type.dtype, {*h}));
@@ -178,8 +182,8 @@ absl::StatusOr<bool> EmitNorm(Graph& graph, PassContext& ctx, absl::string_view 
   attrs.Set("axis", int64_t{-1});
   attrs.Set("epsilon", static_cast<float>(stats.epsilon));
   attrs.Set("stash_type", StashTypeOf(tail.stash));
-  ASSIGN_OR_RETURN(Node * fused, AddInferredNode(graph, op, inputs, 1, std::move(attrs),
-                                                 at->name(), at));
+  ASSIGN_OR_RETURN(Node * fused,
+                   AddInferredNode(graph, op, inputs, 1, std::move(attrs), at->name(), at));
   RETURN_IF_ERROR(ReplaceValue(graph, tail.out, fused->output(0)));
   EraseDeadProducers(graph, {tail.out});
   return true;

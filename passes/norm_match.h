@@ -16,9 +16,9 @@ namespace kiln {
 
 // base * rsqrt(mean(base^2, last axis) + eps), matched forward from its ReduceMean.
 struct NormStatistics {
-  Value* base = nullptr;       // The value squared and then normalised.
-  Node* square = nullptr;      // Pow(base, 2) or Mul(base, base).
-  Node* normalize = nullptr;   // base / sqrt(..) or base * 1/sqrt(..).
+  Value* base = nullptr;      // The value squared and then normalised.
+  Node* square = nullptr;     // Pow(base, 2) or Mul(base, base).
+  Node* normalize = nullptr;  // base / sqrt(..) or base * 1/sqrt(..).
   double epsilon = 0;
 };
 
@@ -36,7 +36,7 @@ struct NormTail {
   Value* input = nullptr;  // `base`, or the value `base` was cast up from.
   Value* scale = nullptr;  // Null: no scale multiplies the result (ones are used).
   Value* bias = nullptr;
-  Value* out = nullptr;    // The value the fused node's output replaces.
+  Value* out = nullptr;  // The value the fused node's output replaces.
   DType stash = DType::kF32;
 };
 

@@ -27,6 +27,7 @@ constexpr char kFusions[] = "fuse-gelu,fuse-silu,fuse-layer-norm,fuse-rms-norm,f
 struct Expected {
   int norms;           // LayerNormalization + SkipNormalization (or the RMS ones).
   int skip_norms;      // Of which SkipNormalization.
+  int with_sum;        // Of which also return the sum (pre-norm: it is the next residual).
   int gelus;           // Gelu nodes (BERT, ViT: erf; GPT-2: tanh).
   int swiglus;         // SwiGlu nodes (LLaMA).
   int tanh_left;       // Tanh outside the MLP (the BERT and ViT poolers).
@@ -34,33 +35,38 @@ struct Expected {
 };
 
 // Per model folder name: 2 norms per layer plus one more (BERT: the embeddings' norm; the
-// others: the final norm), one MLP per layer. gpt2_mini_dy has 3 layers, the others 2.
+// others: the final norm), one MLP per layer. gpt2_mini_dy has 3 layers, the others 2; the
+// *_kv_chunk decoders (models-kv) take a KV cache.
 const std::map<std::string, Expected>& Table() {
   static const auto* table = new std::map<std::string, Expected>{
-      {"bert_tiny_ts", {5, 5, 2, 0, 1, "none"}},   {"bert_tiny_dy", {5, 5, 2, 0, 1, "none"}},
-      {"bert_mini_ts", {5, 5, 2, 0, 1, "none"}},   {"gpt2_tiny_ts", {5, 5, 2, 0, 0, "tanh"}},
-      {"gpt2_tiny_dy", {5, 5, 2, 0, 0, "tanh"}},   {"gpt2_mini_dy", {7, 7, 3, 0, 0, "tanh"}},
-      {"vit_tiny_ts", {5, 5, 2, 0, 1, "none"}},    {"vit_tiny_dy", {5, 5, 2, 0, 1, "none"}},
-      {"vit_mini_dy", {5, 5, 2, 0, 1, "none"}},    {"llama_tiny_ts", {5, 4, 0, 2, 0, ""}},
-      {"llama_tiny_dy", {5, 4, 0, 2, 0, ""}},      {"llama_mini_ts", {5, 4, 0, 2, 0, ""}},
-      {"llama_mini_dy", {5, 4, 0, 2, 0, ""}},
+      {"bert_tiny_ts", {5, 5, 0, 2, 0, 1, "none"}}, {"bert_tiny_dy", {5, 5, 0, 2, 0, 1, "none"}},
+      {"bert_mini_ts", {5, 5, 0, 2, 0, 1, "none"}}, {"gpt2_tiny_ts", {5, 5, 4, 2, 0, 0, "tanh"}},
+      {"gpt2_tiny_dy", {5, 5, 4, 2, 0, 0, "tanh"}}, {"gpt2_mini_dy", {7, 7, 6, 3, 0, 0, "tanh"}},
+      {"vit_tiny_ts", {5, 5, 4, 2, 0, 1, "none"}},  {"vit_tiny_dy", {5, 5, 4, 2, 0, 1, "none"}},
+      {"vit_mini_dy", {5, 5, 4, 2, 0, 1, "none"}},  {"llama_tiny_ts", {5, 4, 3, 0, 2, 0, ""}},
+      {"llama_tiny_dy", {5, 4, 3, 0, 2, 0, ""}},    {"llama_mini_ts", {5, 4, 3, 0, 2, 0, ""}},
+      {"llama_mini_dy", {5, 4, 3, 0, 2, 0, ""}},    {"gpt2_kv_chunk", {5, 5, 4, 2, 0, 0, "tanh"}},
+      {"llama_kv_chunk", {5, 4, 3, 0, 2, 0, ""}},
   };
   return *table;
 }
 
 // The shared data folder: beside the source tree, or beside the worktree folder holding it.
-std::optional<fs::path> SharedModels() {
-  for (const char* rel : {"/../shared/models", "/../../shared/models"}) {
+std::optional<fs::path> SharedDir() {
+  for (const char* rel : {"/../shared", "/../../shared"}) {
     fs::path p = fs::path(std::string(KILN_SOURCE_DIR) + rel);
     std::error_code ec;
-    if (fs::is_directory(p, ec)) return fs::canonical(p, ec);
+    if (fs::is_directory(p / "models", ec)) return fs::canonical(p, ec);
   }
   return std::nullopt;
 }
 
 std::vector<fs::path> ModelDirs() {
   std::vector<fs::path> roots = {fs::path(KILN_SOURCE_DIR) / "tests" / "models"};
-  if (auto shared = SharedModels()) roots.push_back(*shared);
+  if (auto shared = SharedDir()) {
+    roots.push_back(*shared / "models");
+    roots.push_back(*shared / "models-kv");
+  }
   std::vector<fs::path> dirs;
   for (const fs::path& root : roots) {
     std::error_code ec;
@@ -81,7 +87,8 @@ std::map<std::string, int> CountOps(const Graph& g) {
 std::vector<Tensor> DataSetInputs(const fs::path& dir, size_t count) {
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < count; ++i) {
-    auto t = LoadTensorProtoFile((dir / "test_data_set_0" / absl::StrCat("input_", i, ".pb")).string());
+    auto t =
+        LoadTensorProtoFile((dir / "test_data_set_0" / absl::StrCat("input_", i, ".pb")).string());
     EXPECT_TRUE(t.ok()) << t.status();
     if (t.ok()) inputs.push_back(*std::move(t));
   }
@@ -98,10 +105,11 @@ absl::Status RunPasses(const std::string& list, Graph& graph, PassContext* ctx_o
 
 void CheckCounts(const Graph& graph, std::map<std::string, int>& ops, const Expected& want) {
   const bool layer = want.approx[0] != 0;
-  int skip = 0;
+  int skip = 0, with_sum = 0;
   for (const Node* n : graph.nodes()) {
     if (n->op() == OpKind::kSkipNormalization) {
       ++skip;
+      with_sum += n->num_outputs() == 2;
       EXPECT_EQ(n->attr_string("norm"), layer ? "layer" : "rms") << n->Describe();
     }
     if (n->op() == OpKind::kGelu) EXPECT_EQ(n->attr_string("approximate"), want.approx);
@@ -109,6 +117,7 @@ void CheckCounts(const Graph& graph, std::map<std::string, int>& ops, const Expe
   EXPECT_EQ(ops[layer ? "LayerNormalization" : "RMSNormalization"] + skip, want.norms);
   EXPECT_EQ(ops[layer ? "RMSNormalization" : "LayerNormalization"], 0);
   EXPECT_EQ(skip, want.skip_norms);
+  EXPECT_EQ(with_sum, want.with_sum);
   EXPECT_EQ(ops["Gelu"], want.gelus);
   EXPECT_EQ(ops["SwiGlu"], want.swiglus);
   EXPECT_EQ(ops["Tanh"], want.tanh_left);
@@ -147,7 +156,7 @@ void CheckModel(const fs::path& dir, const Expected* want) {
 
 TEST(FusionModelsTest, NormsAndActivationsOfEveryModelFuse) {
   std::vector<fs::path> dirs = ModelDirs();
-  if (!SharedModels()) GTEST_LOG_(INFO) << "no shared models folder; checking tests/models only";
+  if (!SharedDir()) GTEST_LOG_(INFO) << "no shared models folder; checking tests/models only";
   int checked = 0;
   for (const fs::path& dir : dirs) {
     auto it = Table().find(dir.filename().string());

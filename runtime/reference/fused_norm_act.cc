@@ -42,9 +42,8 @@ KernelResult RefSilu(const KernelContext& ctx) {
   return VisitDType(x.dtype(), [&](auto zero) -> KernelResult {
     using T = decltype(zero);
     if constexpr (kIsFloatLike<T>) {
-      return Single(MapUnary<T, T>(x, [](T v) {
-        return Round<T>(SiluOf(static_cast<ComputeType<T>>(v)));
-      }));
+      return Single(
+          MapUnary<T, T>(x, [](T v) { return Round<T>(SiluOf(static_cast<ComputeType<T>>(v))); }));
     } else {
       return NotFloat(ctx, x.dtype());
     }
@@ -79,9 +78,8 @@ KernelResult RefSkipNormalization(const KernelContext& ctx) {
     using T = decltype(zero);
     if constexpr (kIsFloatLike<T>) {
       using C = ComputeType<T>;
-      return MapBinary<T, T, T>(ctx, x, skip, [](T a, T b) {
-        return Round<T>(static_cast<C>(a) + static_cast<C>(b));
-      });
+      return MapBinary<T, T, T>(
+          ctx, x, skip, [](T a, T b) { return Round<T>(static_cast<C>(a) + static_cast<C>(b)); });
     } else {
       return NotFloat(ctx, x.dtype());
     }
