@@ -65,24 +65,34 @@ class SkipNormPattern : public RewritePattern {
     Attributes attrs;
     attrs.Set("norm", std::string(rms ? "rms" : "layer"));
     attrs.Set("epsilon", norm->attr_float("epsilon"));
-    ASSIGN_OR_RETURN(Node * fused,
-                     AddInferredNode(graph, OpKind::kSkipNormalization, inputs, keep_sum ? 2 : 1,
-                                     std::move(attrs), norm->name(), at));
+    absl::StatusOr<Node*> fused =
+        AddInferredNode(graph, OpKind::kSkipNormalization, inputs, keep_sum ? 2 : 1,
+                        std::move(attrs), norm->name(), at);
+    if (!fused.ok()) {  // Declined rather than failing the compilation.
+      NoteOnce(ctx, absl::StrCat("fuse-skip-norm: ", norm->Describe(), ": ",
+                                 fused.status().message()));
+      return false;
+    }
     Value* y = norm->output(0);
-    RETURN_IF_ERROR(ReplaceValue(graph, y, fused->output(0)));
+    RETURN_IF_ERROR(ReplaceValue(graph, y, (*fused)->output(0)));
     if (keep_sum) {
-      RETURN_IF_ERROR(ReplaceValue(graph, sum, fused->output(1)));
+      RETURN_IF_ERROR(ReplaceValue(graph, sum, (*fused)->output(1)));
     }
     EraseDeadProducers(graph, {y, sum});
+    positions_.clear();
     return true;
   }
 
  private:
   // A node before which the fused node can go: the Add, when scale and bias are computed
   // before it; else the norm, when the sum has no use before it. Null if neither.
-  static Node* InsertionPoint(const Graph& graph, Node* norm, Node* add) {
-    absl::flat_hash_map<const Node*, int> pos;
-    for (Node* n : graph.nodes()) pos.emplace(n, static_cast<int>(pos.size()));
+  // Positions are computed once per scan of the graph: this pattern is its pass's only one,
+  // so they stay valid until it rewrites.
+  Node* InsertionPoint(const Graph& graph, Node* norm, Node* add) {
+    auto& pos = positions_;
+    if (pos.empty()) {
+      for (Node* n : graph.nodes()) pos.emplace(n, static_cast<int>(pos.size()));
+    }
     bool before_add = true;
     for (int i = 1; i < norm->num_inputs(); ++i) {
       const Value* v = norm->input(i);
@@ -94,6 +104,8 @@ class SkipNormPattern : public RewritePattern {
     }
     return norm;
   }
+
+  absl::flat_hash_map<const Node*, int> positions_;
 };
 
 class FuseSkipNorm : public Pass {

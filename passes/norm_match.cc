@@ -66,6 +66,22 @@ int64_t StashTypeOf(DType t) {
   }
 }
 
+// A Constant [n] of ones of `dtype`, added before `at`.
+absl::StatusOr<Value*> AddOnes(Graph& graph, DType dtype, int64_t n, Node* at) {
+  ASSIGN_OR_RETURN(Tensor ones, Tensor::Zeros(dtype, {n}));
+  VisitDType(dtype, [&](auto zero) {
+    using T = decltype(zero);
+    if constexpr (!std::is_same_v<T, bool>) {
+      for (int64_t i = 0; i < n; ++i) ones.data<T>()[i] = T(1.0f);
+    }
+  });
+  Attributes attrs;
+  attrs.Set("value", std::move(ones));
+  ASSIGN_OR_RETURN(Node * c, AddInferredNode(graph, OpKind::kConstant, {}, 1, std::move(attrs),
+                                             graph.UniqueValueName("ones"), at));
+  return c->output(0);
+}
+
 int FloatWidth(DType t) { return t == DType::kF64 ? 3 : t == DType::kF32 ? 2 : 1; }
 
 }  // namespace
@@ -163,18 +179,7 @@ absl::StatusOr<bool> EmitNorm(Graph& graph, PassContext& ctx, absl::string_view 
                                  ": no scale and a symbolic last dim, so no ones vector to use"));
       return false;
     }
-    ASSIGN_OR_RETURN(Tensor ones, Tensor::Zeros(type.dtype, {*h}));
-    for (int64_t i = 0; i < *h; ++i) {
-      VisitDType(type.dtype, [&](auto zero) {
-        using T = decltype(zero);
-        if constexpr (!std::is_same_v<T, bool>) ones.data<T>()[i] = T(1.0f);
-      });
-    }
-    Attributes cattrs;
-    cattrs.Set("value", std::move(ones));
-    ASSIGN_OR_RETURN(Node * c, AddInferredNode(graph, OpKind::kConstant, {}, 1, std::move(cattrs),
-                                               graph.UniqueValueName("ones"), at));
-    scale = c->output(0);
+    ASSIGN_OR_RETURN(scale, AddOnes(graph, type.dtype, *h, at));
   }
   std::vector<Value*> inputs = {tail.input, scale};
   if (tail.bias != nullptr) inputs.push_back(tail.bias);
@@ -182,9 +187,14 @@ absl::StatusOr<bool> EmitNorm(Graph& graph, PassContext& ctx, absl::string_view 
   attrs.Set("axis", int64_t{-1});
   attrs.Set("epsilon", static_cast<float>(stats.epsilon));
   attrs.Set("stash_type", StashTypeOf(tail.stash));
-  ASSIGN_OR_RETURN(Node * fused,
-                   AddInferredNode(graph, op, inputs, 1, std::move(attrs), at->name(), at));
-  RETURN_IF_ERROR(ReplaceValue(graph, tail.out, fused->output(0)));
+  absl::StatusOr<Node*> fused =
+      AddInferredNode(graph, op, inputs, 1, std::move(attrs), at->name(), at);
+  if (!fused.ok()) {  // Declined rather than failing the compilation.
+    if (scale != tail.scale) graph.RemoveNode(scale->producer());
+    NoteOnce(ctx, absl::StrCat(pass, ": ", at->Describe(), ": ", fused.status().message()));
+    return false;
+  }
+  RETURN_IF_ERROR(ReplaceValue(graph, tail.out, (*fused)->output(0)));
   EraseDeadProducers(graph, {tail.out});
   return true;
 }
