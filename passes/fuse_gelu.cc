@@ -8,9 +8,10 @@
 // factored), the expression ending at a candidate root is expanded into a polynomial in x and
 // t = erf(..) or tanh(..), through Add, Sub, Mul, Neg, Div by a constant and Pow by a small
 // integer, and compared with 0.5 x + 0.5 x t; the argument of t is expanded the same way and
-// compared with x / sqrt(2), or with sqrt(2/pi) (x + 0.044715 x^3). The expansion enters only
-// values with a single use, so the first value used more than once is x, and a fusion never
-// duplicates work. Constants must equal the exact ones up to rounding in their dtype.
+// compared with x / sqrt(2), or with sqrt(2/pi) (x + 0.044715 x^3). x is the one leaf of the
+// argument's expansion. The expansions enter only values with a single use (besides x), so a
+// fusion never duplicates work; a root that would match if a shared value were entered is
+// noted as such. Constants must equal the exact ones up to rounding in their dtype.
 #include <cmath>
 #include <map>
 #include <utility>
@@ -79,7 +80,9 @@ class Expander {
       std::optional<double> c = ConstantScalar(n->input(1));
       if (!c || (n->op() == OpKind::kDiv && *c == 0)) return std::nullopt;
       if (n->op() == OpKind::kDiv) return Times(*a, Poly{{{0, 0}, 1.0 / *c}});
-      if (*c != std::floor(*c) || *c < 1 || *c * Degree(*a) > kMaxDegree) return std::nullopt;
+      if (*c != std::floor(*c) || *c < 1 || *c > kMaxDegree || *c * Degree(*a) > kMaxDegree) {
+        return std::nullopt;
+      }
       Poly r = *a;
       for (int i = 1; i < static_cast<int>(*c); ++i) r = Times(r, *a);
       return r;
