@@ -167,5 +167,36 @@ TEST(FusionModelsTest, NormsAndActivationsOfEveryModelFuse) {
   EXPECT_GE(checked, 5);
 }
 
+// ONNX's own function bodies of Gelu (the *_expanded node tests), once constants are folded,
+// are exactly what fuse-gelu recognises: each becomes one Gelu again.
+TEST(FusionModelsTest, OnnxGeluFunctionBodiesFuseBack) {
+  std::optional<fs::path> shared = SharedDir();
+  if (!shared || !fs::is_directory(*shared / "onnx-node-tests")) {
+    GTEST_SKIP() << "no shared onnx-node-tests folder";
+  }
+  int checked = 0;
+  for (const char* name : {"test_gelu_default_1_expanded", "test_gelu_default_2_expanded",
+                           "test_gelu_tanh_1_expanded", "test_gelu_tanh_2_expanded"}) {
+    fs::path dir = *shared / "onnx-node-tests" / name;
+    if (!fs::exists(dir / "model.onnx")) continue;
+    SCOPED_TRACE(name);
+    auto graph = ImportOnnxFile((dir / "model.onnx").string());
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    ASSERT_TRUE(RunPasses("constant-folding,simplify-noops,cse,dce,fuse-gelu", **graph).ok());
+    ASSERT_EQ((*graph)->num_nodes(), 1u);
+    const Node* gelu = *(*graph)->nodes().begin();
+    ASSERT_EQ(gelu->op(), OpKind::kGelu);
+    EXPECT_EQ(gelu->attr_string("approximate"), absl::StrContains(name, "tanh") ? "tanh" : "none");
+    auto got = reference::Execute(**graph, DataSetInputs(dir, 1));
+    ASSERT_TRUE(got.ok()) << got.status();
+    auto want = LoadTensorProtoFile((dir / "test_data_set_0" / "output_0.pb").string());
+    ASSERT_TRUE(want.ok()) << want.status();
+    CompareResult r = CompareTensors((*got)[0], *want, 1e-4);
+    EXPECT_TRUE(r.ok) << r.detail;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+}
+
 }  // namespace
 }  // namespace kiln
