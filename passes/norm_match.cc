@@ -99,19 +99,14 @@ std::optional<NormStatistics> MatchNormStatistics(const Graph& graph, Node* redu
   m.base = SquaredBase(*reduce);
   if (m.base == nullptr) return std::nullopt;
   m.square = reduce->input(0)->producer();
-  if (!ReducesLastAxisKeepingDims(*reduce)) {
-    *why = "the mean of squares is not over the last axis alone with keepdims";
-    return std::nullopt;
-  }
   if (!HasSingleUse(graph, m.square->output(0))) {
     *why = "the square is used elsewhere";
     return std::nullopt;
   }
   Value* mean = reduce->output(0);
   Node* add = SoleUser(graph, mean);
-  if (add == nullptr || add->op() != OpKind::kAdd) {
-    *why = add == nullptr ? "the mean of squares is used elsewhere"
-                          : "the mean of squares is not followed by + epsilon";
+  if (add == nullptr || add->op() != OpKind::kAdd) {  // Not followed by + eps: no norm.
+    if (add == nullptr) *why = "the mean of squares is used elsewhere";
     return std::nullopt;
   }
   Value* eps = add->input(0) == mean ? add->input(1) : add->input(0);
@@ -123,6 +118,11 @@ std::optional<NormStatistics> MatchNormStatistics(const Graph& graph, Node* redu
   m.epsilon = *e;
   m.normalize = MatchInverseSqrt(graph, add->output(0), m.base, why);
   if (m.normalize == nullptr) return std::nullopt;
+  // Checked last, so that other statistics over squares (GroupNorm's, MVN's) are no near miss.
+  if (!ReducesLastAxisKeepingDims(*reduce)) {
+    *why = "the mean of squares is not over the last axis alone with keepdims";
+    return std::nullopt;
+  }
   return m;
 }
 
