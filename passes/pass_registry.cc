@@ -20,6 +20,11 @@ const std::vector<Entry>& Registry() {
       {"cse", &CreateCommonSubexpressionElimination},
       {"dce", &CreateDeadCodeElimination},
       {"mixed-precision", &CreateMixedPrecision},
+      {"fuse-gelu", &CreateFuseGelu},
+      {"fuse-layer-norm", &CreateFuseLayerNorm},
+      {"fuse-rms-norm", &CreateFuseRmsNorm},
+      {"fuse-silu", &CreateFuseSilu},
+      {"fuse-skip-norm", &CreateFuseSkipNorm},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

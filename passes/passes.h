@@ -18,6 +18,11 @@ std::unique_ptr<Pass> CreateMixedPrecision();
 // True when every value of dtype `from` converts to `to` exactly (algebraic-simplify merges
 // Cast(Cast(x)) only then).
 bool IsLosslessCast(DType from, DType to);
+std::unique_ptr<Pass> CreateFuseGelu();
+std::unique_ptr<Pass> CreateFuseSilu();
+std::unique_ptr<Pass> CreateFuseLayerNorm();
+std::unique_ptr<Pass> CreateFuseRmsNorm();
+std::unique_ptr<Pass> CreateFuseSkipNorm();
 
 }  // namespace kiln
 

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/reference/normalization_util.h"
 #include "runtime/reference/reduction_util.h"
 
 namespace kiln::reference {
@@ -60,13 +61,13 @@ struct NormParams {
 };
 
 template <typename T>
-void NormalizeRows(const KernelContext& ctx, const NormParams& p, std::vector<Tensor>& outs) {
-  const Tensor& xt = ctx.input(0);
+void NormalizeRows(const Tensor& xt, const Tensor& scale_t, const Tensor* bias_t,
+                   const NormParams& p, std::vector<Tensor>& outs) {
   const T* x = xt.data<T>();
-  const T* scale = ctx.input(1).data<T>();
-  const T* bias = !p.rms && ctx.has_input(2) ? ctx.input(2).data<T>() : nullptr;
-  BroadcastCursor sc(xt.shape(), ctx.input(1).shape());
-  BroadcastCursor bc(xt.shape(), bias ? ctx.input(2).shape() : std::vector<int64_t>{});
+  const T* scale = scale_t.data<T>();
+  const T* bias = !p.rms && bias_t ? bias_t->data<T>() : nullptr;
+  BroadcastCursor sc(xt.shape(), scale_t.shape());
+  BroadcastCursor bc(xt.shape(), bias ? bias_t->shape() : std::vector<int64_t>{});
   T* y = outs[0].data<T>();
   for (int64_t r = 0; r < p.rows; ++r) {
     const T* row = x + r * p.cols;
@@ -96,35 +97,46 @@ void NormalizeRows(const KernelContext& ctx, const NormParams& p, std::vector<Te
 
 KernelResult Normalize(const KernelContext& ctx, bool rms) {
   const Tensor& x = ctx.input(0);
-  if (!IsFloat(x.dtype())) return ctx.Error("X must be a float tensor");
-  for (int i = 1; i < 3; ++i) {
-    if (!ctx.has_input(i)) continue;
-    if (ctx.input(i).dtype() != x.dtype()) return ctx.Error("scale and bias must have X's dtype");
-    RETURN_IF_ERROR(CheckUnidirectional(ctx, ctx.input(i), x.shape()));
-  }
   ASSIGN_OR_RETURN(int64_t axis, RuntimeAxis(ctx, ctx.node.attr_int("axis"), x.rank()));
-  NormParams p{1, 1, ctx.node.attr_float("epsilon"), DType::kF32, rms};
-  ASSIGN_OR_RETURN(p.stash, StashOf(ctx));
+  NormOptions options;
+  options.axis = axis;
+  options.epsilon = ctx.node.attr_float("epsilon");
+  options.rms = rms;
+  options.num_statistics = ctx.node.num_outputs() - 1;
+  ASSIGN_OR_RETURN(options.stash, StashOf(ctx));
+  return NormalizeTensor(ctx, x, ctx.input(1), ctx.has_input(2) ? &ctx.input(2) : nullptr,
+                         options);
+}
+
+}  // namespace
+
+KernelResult NormalizeTensor(const KernelContext& ctx, const Tensor& x, const Tensor& scale,
+                             const Tensor* bias, const NormOptions& options) {
+  if (!IsFloat(x.dtype())) return ctx.Error("X must be a float tensor");
+  for (const Tensor* operand : {&scale, bias}) {
+    if (operand == nullptr) continue;
+    if (operand->dtype() != x.dtype()) return ctx.Error("scale and bias must have X's dtype");
+    RETURN_IF_ERROR(CheckUnidirectional(ctx, *operand, x.shape()));
+  }
+  NormParams p{1, 1, options.epsilon, options.stash, options.rms};
   std::vector<int64_t> stat_shape;
   for (int64_t i = 0; i < x.rank(); ++i) {
-    (i < axis ? p.rows : p.cols) *= x.shape()[i];
-    stat_shape.push_back(i < axis ? x.shape()[i] : 1);
+    (i < options.axis ? p.rows : p.cols) *= x.shape()[i];
+    stat_shape.push_back(i < options.axis ? x.shape()[i] : 1);
   }
   std::vector<Tensor> outs;
   ASSIGN_OR_RETURN(Tensor y, Tensor::Zeros(x.dtype(), x.shape()));
   outs.push_back(std::move(y));
-  for (int i = 1; i < ctx.node.num_outputs(); ++i) {
+  for (int i = 0; i < options.num_statistics; ++i) {
     ASSIGN_OR_RETURN(Tensor stat, Tensor::Zeros(p.stash, stat_shape));
     outs.push_back(std::move(stat));
   }
   VisitDType(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    if constexpr (kIsFloatLike<T>) NormalizeRows<T>(ctx, p, outs);
+    if constexpr (kIsFloatLike<T>) NormalizeRows<T>(x, scale, bias, p, outs);
   });
   return outs;
 }
-
-}  // namespace
 
 KernelResult RefLayerNormalization(const KernelContext& ctx) { return Normalize(ctx, false); }
 
