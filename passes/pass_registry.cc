@@ -18,6 +18,9 @@ const std::vector<Entry>& Registry() {
       {"constant-folding", &CreateConstantFolding},
       {"cse", &CreateCommonSubexpressionElimination},
       {"dce", &CreateDeadCodeElimination},
+      {"fold-transpose", &CreateFoldTranspose},
+      {"fuse-elementwise", &CreateFuseElementwise},
+      {"fuse-gemm-epilogue", &CreateFuseGemmEpilogue},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

@@ -12,6 +12,9 @@ std::unique_ptr<Pass> CreateDeadCodeElimination();
 std::unique_ptr<Pass> CreateCommonSubexpressionElimination();
 std::unique_ptr<Pass> CreateConstantFolding();
 std::unique_ptr<Pass> CreateSimplifyNoOps();
+std::unique_ptr<Pass> CreateFoldTranspose();
+std::unique_ptr<Pass> CreateFuseGemmEpilogue();
+std::unique_ptr<Pass> CreateFuseElementwise();
 
 }  // namespace kiln
 
