@@ -84,7 +84,11 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildBody(const Graph& graph,
       outputs->push_back(o);
     }
   }
-  if (absl::Status s = VerifyGraph(*body); !s.ok()) {
+  // Re-infer once so the body records the constraints its ops assume (as parsing it would),
+  // then check it infers the types it was built with.
+  absl::Status s = InferShapes(*body);
+  if (s.ok()) s = VerifyGraph(*body);
+  if (!s.ok()) {
     return absl::InternalError(absl::StrCat("the body fused from ", members.front()->Describe(),
                                             " does not verify: ", s.message()));
   }

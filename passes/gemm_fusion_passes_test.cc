@@ -6,6 +6,8 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "ir/check.h"
+#include "ir/parser.h"
+#include "ir/printer.h"
 #include "ir/shape_inference.h"
 #include "passes/fusion_planner.h"
 #include "passes/pass_manager.h"
@@ -104,6 +106,9 @@ TEST(FuseElementwiseTest, RandomGraphsFuseWithoutCyclesOrNumericChanges) {
         EXPECT_LE(reductions, 1) << n->Describe();
       }
     }
+    auto reparsed = ParseGraph(PrintGraph(*g));
+    ASSERT_TRUE(reparsed.ok()) << reparsed.status();
+    EXPECT_EQ(PrintGraph(**reparsed), PrintGraph(*g));
     std::vector<Tensor> inputs = {Random({3, 4}, rng), Random({3, 4}, rng), Random({4, 4}, rng)};
     auto want = reference::Execute(*before, inputs);
     ASSERT_TRUE(want.ok()) << want.status();

@@ -2,9 +2,9 @@
 // and the shared exports (../shared/models, ../shared/models-kv; skipped when absent) goes
 // through constant-folding,simplify-noops,cse,dce and then fold-transpose, fuse-gemm-epilogue,
 // fuse-elementwise. Afterwards no elementwise op may be left outside a FusedKernel (shape
-// arithmetic excepted), there must be one FusedMatMul per linear layer of the architecture, every
-// kernel body must verify, and the outputs on the stored test data must match those of the
-// graph before the fusion passes (relative L2 <= 1e-5).
+// arithmetic excepted), there must be one FusedMatMul per linear layer of the architecture,
+// every kernel body must verify, the graph must round-trip through the text form, and the
+// outputs on the stored test data must match the graph's before fusion (relative L2 <= 1e-5).
 // Set KILN_DUMP_FUSED=1 to print each fused graph and the passes' notes.
 #include <cstdlib>
 #include <filesystem>
@@ -13,8 +13,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "frontend/onnx_import.h"
 #include "gtest/gtest.h"
+#include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/shape_inference.h"
 #include "passes/fusion_planner.h"
@@ -135,6 +137,19 @@ void CheckModel(const fs::path& dir, absl::string_view fusion_passes) {
               << "---- notes\n" << absl::StrJoin(ctx.notes, "\n") << "\n";
   }
   CheckStructure(name, graph);
+  // The fused graph round-trips through the text form (bodies included).
+  const std::string printed = PrintGraph(graph);
+  auto reparsed = ParseGraph(printed);
+  ASSERT_TRUE(reparsed.ok()) << reparsed.status();
+  const std::string again = PrintGraph(**reparsed);
+  if (again != printed) {
+    std::vector<std::string> a = absl::StrSplit(printed, '\n'), b = absl::StrSplit(again, '\n');
+    size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    ADD_FAILURE() << name << ": the text form does not round-trip; line " << i + 1 << ":\n"
+                  << (i < a.size() ? a[i] : "") << "\nprints back as\n"
+                  << (i < b.size() ? b[i] : "");
+  }
   std::vector<std::vector<Tensor>> sets = LoadDataSets(dir, graph.inputs().size());
   ASSERT_FALSE(sets.empty());
   for (size_t k = 0; k < sets.size(); ++k) {

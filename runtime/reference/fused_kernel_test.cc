@@ -103,5 +103,25 @@ TEST(FusedKernelInferTest, BodyInputsMustMatchTheNode) {
   EXPECT_THAT(InferShapes(g).message(), HasSubstr("body input 0 has type f32[4]"));
 }
 
+// As any op's inference, a kernel unifies its inputs' dims with its body's: re-inferring a
+// graph whose unifying op now sits in a body learns the equality at the kernel.
+TEST(FusedKernelInferTest, UnifiesSymbolsWithItsBody) {
+  Graph g;
+  const DimExpr n = DimExpr::Symbol("n"), m = DimExpr::Symbol("m");
+  Value* a = g.AddInput("a", F32Type({n}));
+  Value* b = g.AddInput("b", F32Type({m}));
+  auto body = std::make_unique<Graph>("fused");
+  Value* in = body->AddInput("b", F32Type({n}));
+  body->AddOutput(body->AddNode(OpKind::kNeg, {in}, 1, {}, "neg")->output(0));
+  ASSERT_TRUE(InferShapes(*body).ok());
+  Node* k = g.AddNode(OpKind::kFusedKernel, {b}, 1, {}, "kernel");
+  k->set_body(std::move(body));
+  Node* add = g.AddNode(OpKind::kAdd, {a, k->output(0)}, 1, {}, "add");
+  g.AddOutput(add->output(0));
+  ASSERT_TRUE(InferShapes(g).ok());
+  EXPECT_EQ(b->type().ToString(), "f32[n]");
+  EXPECT_EQ(add->output(0)->type().ToString(), "f32[n]");
+}
+
 }  // namespace
 }  // namespace kiln::reference
