@@ -5,9 +5,10 @@
 // as outside, carrying their symbolic contents so a Reshape to a computed shape infers the same
 // type); small constants and every integer constant are copied into the body instead, so axes
 // and shapes stay visible to inference. Its outputs are the group values used outside or
-// returned by the graph. The node takes over those values' names, the members are erased and
-// the graph is re-sorted stably (a kernel can need to move past an unrelated user of one of its
-// members). Every body is verified before it is attached.
+// returned by the graph. Each body is re-inferred (recording the constraints its ops assume, as
+// parsing its printed form would) and verified before it is attached. The node takes over the
+// output values' names, the members are erased and the graph is re-sorted stably (a kernel can
+// need to move past an unrelated user of one of its members).
 #include <queue>
 
 #include "absl/container/flat_hash_map.h"
