@@ -58,14 +58,15 @@ absl::StatusOr<bool> ReadGemmC(Graph& graph, PassContext& ctx, const Node& gemm,
     return true;
   }
   const Tensor* t = ConstantOf(c);
-  const bool row = ct.rank() == 0 || (ct.rank() == 1) ||
-                   (ct.rank() == 2 && ct.dims[0] == DimExpr(1));
+  const bool row =
+      ct.rank() == 0 || (ct.rank() == 1) || (ct.rank() == 2 && ct.dims[0] == DimExpr(1));
   if (t != nullptr && row && n.as_const()) {
     // A row vector (or scalar) broadcast over the rows: a bias of [N].
     const int64_t cols = *n.as_const();
     std::vector<double> v(static_cast<size_t>(cols));
     for (int64_t j = 0; j < cols; ++j) v[j] = beta * t->GetAsDouble(t->num_elements() == 1 ? 0 : j);
-    ASSIGN_OR_RETURN(spec->bias, AddFloatConstant(graph, ct.dtype, {cols}, v, gemm.name() + "_bias"));
+    ASSIGN_OR_RETURN(spec->bias,
+                     AddFloatConstant(graph, ct.dtype, {cols}, v, gemm.name() + "_bias"));
     return true;
   }
   if (beta == 1.0f) {

@@ -23,8 +23,8 @@ constexpr absl::string_view kPass = "fuse-gemm-epilogue";
 
 Node* GemmProducer(const Value* v) {
   Node* p = v->producer();
-  if (p == nullptr || (p->op() != OpKind::kMatMul && p->op() != OpKind::kFusedMatMul &&
-                       p->op() != OpKind::kGemm)) {
+  if (p == nullptr ||
+      (p->op() != OpKind::kMatMul && p->op() != OpKind::kFusedMatMul && p->op() != OpKind::kGemm)) {
     return nullptr;
   }
   return p;
@@ -112,7 +112,8 @@ class Residual : public RewritePattern {
       }
       if (residual->type() != root->output(0)->type()) {
         refuse(absl::StrCat("the residual ", residual->type().ToString(),
-                            " does not have the output's type ", root->output(0)->type().ToString()));
+                            " does not have the output's type ",
+                            root->output(0)->type().ToString()));
         continue;
       }
       if (spec->residual != nullptr) {

@@ -107,7 +107,8 @@ class Planner {
         why = Excluded(*nodes_[p]);
       }
       if (why) {
-        ctx.Note(absl::StrCat(kPass, ": ", nodes_[p]->name(), " + ", nodes_[c]->name(), ": ", *why));
+        ctx.Note(
+            absl::StrCat(kPass, ": ", nodes_[p]->name(), " + ", nodes_[c]->name(), ": ", *why));
       }
     }
   }
@@ -167,11 +168,12 @@ class Planner {
                           gb.reduction, ")");
     }
     if (ga.non_injective + gb.non_injective == 0) {
-      return std::string("injective ops fuse only into a kernel with elementwise or reduction work");
+      return std::string(
+          "injective ops fuse only into a kernel with elementwise or reduction work");
     }
     if (const Node* via = CycleVia(a, b)) {
-      return absl::StrCat("fusing would form a cycle through ", via->name(), " (",
-                          via->op_name(), ")");
+      return absl::StrCat("fusing would form a cycle through ", via->name(), " (", via->op_name(),
+                          ")");
     }
     return std::nullopt;
   }

@@ -1,8 +1,8 @@
-#include "ir/status_macros.h"
 #include "passes/gemm_util.h"
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "ir/status_macros.h"
 #include "passes/pattern.h"
 
 namespace kiln {

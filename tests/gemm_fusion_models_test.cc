@@ -35,19 +35,19 @@ namespace fs = std::filesystem;
 // plus lm_head.
 const absl::flat_hash_map<std::string, int>& LinearLayers() {
   static const auto* table = new absl::flat_hash_map<std::string, int>{
-      {"bert_tiny_ts", 2 * 6 + 1},  {"bert_tiny_dy", 2 * 6 + 1},   {"gpt2_tiny_ts", 2 * 4 + 1},
-      {"gpt2_tiny_dy", 2 * 4 + 1},  {"llama_tiny_ts", 2 * 7 + 1},  {"llama_tiny_dy", 2 * 7 + 1},
-      {"vit_tiny_ts", 2 * 6 + 1},   {"vit_tiny_dy", 2 * 6 + 1},    {"gpt2_kv_chunk", 2 * 4 + 1},
+      {"bert_tiny_ts", 2 * 6 + 1},   {"bert_tiny_dy", 2 * 6 + 1},  {"gpt2_tiny_ts", 2 * 4 + 1},
+      {"gpt2_tiny_dy", 2 * 4 + 1},   {"llama_tiny_ts", 2 * 7 + 1}, {"llama_tiny_dy", 2 * 7 + 1},
+      {"vit_tiny_ts", 2 * 6 + 1},    {"vit_tiny_dy", 2 * 6 + 1},   {"gpt2_kv_chunk", 2 * 4 + 1},
       {"llama_kv_chunk", 2 * 7 + 1}, {"bert_mini_ts", 2 * 6 + 1},  {"gpt2_mini_dy", 3 * 4 + 1},
-      {"llama_mini_ts", 2 * 7 + 1}, {"llama_mini_dy", 2 * 7 + 1},  {"vit_mini_dy", 2 * 6 + 1},
+      {"llama_mini_ts", 2 * 7 + 1},  {"llama_mini_dy", 2 * 7 + 1}, {"vit_mini_dy", 2 * 6 + 1},
   };
   return *table;
 }
 
 std::vector<fs::path> ModelDirs() {
   std::vector<fs::path> roots = {fs::path(KILN_SOURCE_DIR) / "tests" / "models"};
-  for (const fs::path& shared : {fs::path(KILN_SOURCE_DIR) / ".." / "shared",
-                                fs::path("/work/shared")}) {
+  for (const fs::path& shared :
+       {fs::path(KILN_SOURCE_DIR) / ".." / "shared", fs::path("/work/shared")}) {
     if (!fs::is_directory(shared / "models")) continue;
     roots.push_back(shared / "models");
     roots.push_back(shared / "models-kv");
@@ -96,8 +96,8 @@ void CheckStructure(const std::string& name, const Graph& graph) {
       bare.push_back(absl::StrCat(n->name(), " (", n->op_name(), ")"));
     }
     if ((n->op() == OpKind::kMatMul || n->op() == OpKind::kGemm) &&
-        n->input(1)->producer() != nullptr &&
-        n->input(1)->producer()->op() == OpKind::kConstant && n->input(1)->type().rank() == 2) {
+        n->input(1)->producer() != nullptr && n->input(1)->producer()->op() == OpKind::kConstant &&
+        n->input(1)->type().rank() == 2) {
       weight_matmuls.push_back(n->name());
     }
     if (n->op() == OpKind::kFusedKernel) {
@@ -108,8 +108,8 @@ void CheckStructure(const std::string& name, const Graph& graph) {
   }
   EXPECT_TRUE(bare.empty()) << name << ": elementwise ops outside a FusedKernel: "
                             << absl::StrJoin(bare, ", ");
-  EXPECT_TRUE(weight_matmuls.empty()) << name << ": linear layers left unfused: "
-                                      << absl::StrJoin(weight_matmuls, ", ");
+  EXPECT_TRUE(weight_matmuls.empty())
+      << name << ": linear layers left unfused: " << absl::StrJoin(weight_matmuls, ", ");
   auto it = LinearLayers().find(name);
   if (it == LinearLayers().end()) {
     ADD_FAILURE() << name << ": add its number of linear layers to LinearLayers()";
@@ -133,8 +133,9 @@ void CheckModel(const fs::path& dir, absl::string_view fusion_passes) {
   s = RunPasses(graph, "constant-folding,simplify-noops,cse,dce", ctx);
   ASSERT_TRUE(s.ok()) << s;
   if (std::getenv("KILN_DUMP_FUSED") != nullptr) {
-    std::cerr << "==== " << name << "\n" << PrintGraph(graph, {.elide_large_constants = true})
-              << "---- notes\n" << absl::StrJoin(ctx.notes, "\n") << "\n";
+    std::cerr << "==== " << name << "\n"
+              << PrintGraph(graph, {.elide_large_constants = true}) << "---- notes\n"
+              << absl::StrJoin(ctx.notes, "\n") << "\n";
   }
   CheckStructure(name, graph);
   // The fused graph round-trips through the text form (bodies included).

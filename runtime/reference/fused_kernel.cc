@@ -17,9 +17,9 @@ KernelResult RefFusedKernel(const KernelContext& ctx) {
   }
   absl::StatusOr<std::vector<Tensor>> outputs = Execute(*body, inputs, ctx.bindings);
   if (!outputs.ok()) {
-    return absl::Status(outputs.status().code(),
-                        absl::StrCat(ctx.node.Describe(), ": in its body: ",
-                                     outputs.status().message()));
+    return absl::Status(
+        outputs.status().code(),
+        absl::StrCat(ctx.node.Describe(), ": in its body: ", outputs.status().message()));
   }
   if (static_cast<int>(outputs->size()) != ctx.node.num_outputs()) {
     return absl::InternalError(absl::StrCat(ctx.node.Describe(), ": its body returned ",

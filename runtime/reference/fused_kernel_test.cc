@@ -10,8 +10,8 @@ namespace kiln::reference {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::F32;
+using ::testing::HasSubstr;
 using testing::Values;
 
 TensorType F32Type(std::vector<DimExpr> dims) { return TensorType{DType::kF32, std::move(dims)}; }

@@ -130,7 +130,8 @@ absl::Status Plan(const KernelContext& ctx, Problem& p) {
     const Tensor& r = ctx.input(3);
     auto widened = BroadcastBatch(p.out_shape, r.shape());
     if (r.dtype() != a.dtype() || !widened.ok() || *widened != p.out_shape) {
-      return ctx.Error(absl::StrCat("residual ", r.TypeString(), " does not broadcast to the output"));
+      return ctx.Error(
+          absl::StrCat("residual ", r.TypeString(), " does not broadcast to the output"));
     }
     p.residual_index = BroadcastIndices(p.out_shape, r.shape());
   }
@@ -145,14 +146,15 @@ KernelResult RefFusedMatMul(const KernelContext& ctx) {
   if (!ctx.has_input(0) || !ctx.has_input(1)) return ctx.Error("needs both operands");
   Problem p;
   RETURN_IF_ERROR(Plan(ctx, p));
-  absl::StatusOr<Tensor> out = VisitDType(ctx.input(0).dtype(), [&](auto tag) -> absl::StatusOr<Tensor> {
-    using T = decltype(tag);
-    if constexpr (kIsFloatLike<T>) {
-      return FusedTyped<T>(ctx, p);
-    } else {
-      return ctx.Error("needs float operands");
-    }
-  });
+  absl::StatusOr<Tensor> out =
+      VisitDType(ctx.input(0).dtype(), [&](auto tag) -> absl::StatusOr<Tensor> {
+        using T = decltype(tag);
+        if constexpr (kIsFloatLike<T>) {
+          return FusedTyped<T>(ctx, p);
+        } else {
+          return ctx.Error("needs float operands");
+        }
+      });
   if (!out.ok()) return out.status();
   return std::vector<Tensor>{*std::move(out)};
 }

@@ -8,8 +8,8 @@ namespace {
 
 using ::testing::DoubleNear;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::F32;
+using ::testing::HasSubstr;
 using testing::Of;
 using testing::RunOp;
 using testing::Values;
@@ -58,10 +58,10 @@ TEST(RefFusedMatMulTest, BiasThenEachActivation) {
 TEST(RefFusedMatMulTest, ResidualAfterActivationWithBatchBroadcast) {
   // a [2,1,2] against an unbatched b: [[1,-2]] and [[3,4]] times I; relu; + residual [10,20]
   // broadcast over the batch. The absent bias is a null input.
-  auto out = RunOp(OpKind::kFusedMatMul,
-                   {F32({1, -2, 3, 4}, {2, 1, 2}), F32({1, 0, 0, 1}, {2, 2}), Tensor(),
-                    F32({10, 20}, {1, 2})},
-                   Attrs(0, 0, 1, "relu"));
+  auto out = RunOp(
+      OpKind::kFusedMatMul,
+      {F32({1, -2, 3, 4}, {2, 1, 2}), F32({1, 0, 0, 1}, {2, 2}), Tensor(), F32({10, 20}, {1, 2})},
+      Attrs(0, 0, 1, "relu"));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ((*out)[0].shape(), (std::vector<int64_t>{2, 1, 2}));
   EXPECT_THAT(Values((*out)[0]), ElementsAre(11, 20, 13, 24));
