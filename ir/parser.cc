@@ -60,6 +60,7 @@ class Parser {
   absl::StatusOr<std::unique_ptr<Graph>> ParseGraphBlock(int depth);
   absl::Status ParseHeader(Scope& s);
   absl::Status ParseConstraint(Scope& s, size_t pos);
+  absl::StatusOr<std::vector<DimExpr>> ParseSymbolicContents(const TensorType& type, size_t pos);
   absl::Status ParseReturn(Scope& s);
   absl::Status ParseNode(Scope& s, int depth);
   absl::Status ParseOutputDecls(Scope& s, std::vector<OutputDecl>* outs);
@@ -138,11 +139,40 @@ absl::Status Parser::ParseHeader(Scope& s) {
       ASSIGN_OR_RETURN(TensorType type, ParseTensorType(c_));
       RETURN_IF_ERROR(Define(s, in, pos));
       Value* v = s.graph->AddInput(in, type);
+      if (c_.TryConsume('=')) {
+        ASSIGN_OR_RETURN(std::vector<DimExpr> syms, ParseSymbolicContents(type, pos));
+        v->set_sym_value(std::move(syms));
+      }
       s.printed.push_back(PrintedValue{v, std::move(type), pos});
     } while (c_.TryConsume(','));
     RETURN_IF_ERROR(c_.Expect(')', "or ',' after the graph inputs"));
   }
   return c_.Expect('{', "to open the graph");
+}
+
+// `[d0, d1, ...]` after a graph input's type: the contents of a small integer tensor.
+absl::StatusOr<std::vector<DimExpr>> Parser::ParseSymbolicContents(const TensorType& type,
+                                                                  size_t pos) {
+  RETURN_IF_ERROR(c_.Expect('[', "to open the input's symbolic contents"));
+  std::vector<DimExpr> values;
+  if (!c_.TryConsume(']')) {
+    do {
+      if (values.size() >= static_cast<size_t>(kMaxSymValueElements)) {
+        return c_.ErrorAt(pos, absl::StrCat("symbolic contents hold at most ",
+                                            kMaxSymValueElements, " values"));
+      }
+      ASSIGN_OR_RETURN(DimExpr d, ParseDimExpr(c_));
+      values.push_back(std::move(d));
+    } while (c_.TryConsume(','));
+    RETURN_IF_ERROR(c_.Expect(']', "or ',' in the input's symbolic contents"));
+  }
+  std::optional<int64_t> count = type.NumElements().as_const();
+  if (!(IsInteger(type.dtype) || type.dtype == DType::kBool) || !count ||
+      *count != static_cast<int64_t>(values.size())) {
+    return c_.ErrorAt(pos, absl::StrCat("symbolic contents of ", values.size(),
+                                        " values do not fit ", type.ToString()));
+  }
+  return values;
 }
 
 absl::Status Parser::ParseConstraint(Scope& s, size_t pos) {

@@ -126,7 +126,14 @@ void PrintGraphInto(const Graph& graph, const PrintOptions& options, int indent,
   std::string pad(indent, ' ');
   std::vector<std::string> ins;
   for (const Value* v : graph.inputs()) {
-    ins.push_back(absl::StrCat(PrintValueName(v->name()), ": ", v->type().ToString()));
+    std::string in = absl::StrCat(PrintValueName(v->name()), ": ", v->type().ToString());
+    if (v->sym_value()) {
+      // A fused kernel's input holding a shape computed outside: its symbolic contents.
+      std::vector<std::string> syms;
+      for (const DimExpr& d : *v->sym_value()) syms.push_back(d.ToString());
+      absl::StrAppend(&in, " = [", absl::StrJoin(syms, ", "), "]");
+    }
+    ins.push_back(std::move(in));
   }
   absl::StrAppend(out, pad, "graph ", IsPlainName(graph.name()) ? graph.name() : Quote(graph.name()),
                   "(", absl::StrJoin(ins, ", "), ") {\n");

@@ -9,7 +9,9 @@
 //   }
 //
 // Names that are not plain identifiers are quoted (%"a/b:0"); an absent optional input is
-// `none`; `@name` gives the node's name when it differs from its first output's. Floats print
+// `none`; `@name` gives the node's name when it differs from its first output's. A graph
+// input with known symbolic contents (a fused kernel's shape operand) prints them after its
+// type: `%shape: i64[3] = [batch, seq, 64]`. Floats print
 // with enough digits to round-trip exactly, so parse(print(g)) prints identically.
 #ifndef KILN_IR_PRINTER_H_
 #define KILN_IR_PRINTER_H_

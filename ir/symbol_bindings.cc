@@ -52,7 +52,8 @@ std::optional<std::pair<std::string, int64_t>> SolveLinear(const DimExpr& dim, i
 }  // namespace
 
 absl::StatusOr<SymbolBindings> BindSymbols(const Graph& graph,
-                                           absl::Span<const std::vector<int64_t>> input_shapes) {
+                                           absl::Span<const std::vector<int64_t>> input_shapes,
+                                           const SymbolBindings* known) {
   auto inputs = graph.inputs();
   if (input_shapes.size() != inputs.size()) {
     return absl::InvalidArgumentError(absl::StrCat("graph has ", inputs.size(),
@@ -60,6 +61,10 @@ absl::StatusOr<SymbolBindings> BindSymbols(const Graph& graph,
   }
   SymbolBindings b;
   absl::flat_hash_map<std::string, std::string> bound_by;
+  if (known != nullptr) {
+    b = *known;
+    for (const auto& [s, v] : b) bound_by[s] = "the caller";
+  }
   auto where = [&](size_t i, size_t d) {
     return absl::StrCat("input '", inputs[i]->name(), "' dim ", d);
   };

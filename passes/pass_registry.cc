@@ -19,12 +19,15 @@ const std::vector<Entry>& Registry() {
       {"constant-folding", &CreateConstantFolding},
       {"cse", &CreateCommonSubexpressionElimination},
       {"dce", &CreateDeadCodeElimination},
-      {"mixed-precision", &CreateMixedPrecision},
+      {"fold-transpose", &CreateFoldTranspose},
+      {"fuse-elementwise", &CreateFuseElementwise},
       {"fuse-gelu", &CreateFuseGelu},
+      {"fuse-gemm-epilogue", &CreateFuseGemmEpilogue},
       {"fuse-layer-norm", &CreateFuseLayerNorm},
       {"fuse-rms-norm", &CreateFuseRmsNorm},
       {"fuse-silu", &CreateFuseSilu},
       {"fuse-skip-norm", &CreateFuseSkipNorm},
+      {"mixed-precision", &CreateMixedPrecision},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

@@ -23,6 +23,9 @@ std::unique_ptr<Pass> CreateFuseSilu();
 std::unique_ptr<Pass> CreateFuseLayerNorm();
 std::unique_ptr<Pass> CreateFuseRmsNorm();
 std::unique_ptr<Pass> CreateFuseSkipNorm();
+std::unique_ptr<Pass> CreateFoldTranspose();
+std::unique_ptr<Pass> CreateFuseGemmEpilogue();
+std::unique_ptr<Pass> CreateFuseElementwise();
 
 }  // namespace kiln
 

@@ -4,6 +4,7 @@
 // between the neighbouring CHECKs; at the end, anywhere after the last CHECK). The runner also
 // executes the graph before and after the passes on random inputs (symbols bound to 3, or to
 // `// BIND: sym=N` values) and requires relative L2 error <= 1e-5 on every output.
+// `// NOTE: text`: some note the passes recorded (PassContext::Note) contains `text`.
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
@@ -29,6 +31,7 @@ namespace fs = std::filesystem;
 struct GoldenCase {
   std::string path, text, run;
   std::vector<std::pair<bool, std::string>> checks;  // (is_not, text)
+  std::vector<std::string> notes;
   SymbolBindings binds;
 };
 
@@ -46,6 +49,9 @@ GoldenCase Load(const fs::path& p) {
       c.checks.emplace_back(true, std::string(absl::StripAsciiWhitespace(line)));
     } else if (absl::ConsumePrefix(&line, "// CHECK:")) {
       c.checks.emplace_back(false, std::string(absl::StripAsciiWhitespace(line)));
+    }
+    if (absl::ConsumePrefix(&line, "// NOTE:")) {
+      c.notes.emplace_back(absl::StripAsciiWhitespace(line));
     }
     if (absl::ConsumePrefix(&line, "// BIND:")) {
       for (absl::string_view kv : absl::StrSplit(line, ' ', absl::SkipWhitespace())) {
@@ -99,7 +105,14 @@ void RunCase(const GoldenCase& c) {
                                        : BuildPipeline(c.run);
   ASSERT_TRUE(pm.ok()) << pm.status();
   PassContext ctx;
-  ASSERT_TRUE(pm->Run(**graph, ctx).ok());
+  absl::Status run = pm->Run(**graph, ctx);
+  ASSERT_TRUE(run.ok()) << run;
+  for (const std::string& want : c.notes) {
+    bool found = false;
+    for (const std::string& note : ctx.notes) found |= absl::StrContains(note, want);
+    EXPECT_TRUE(found) << "no note contains: " << want << "\n--- notes:\n"
+                       << absl::StrJoin(ctx.notes, "\n");
+  }
   std::string printed = PrintGraph(**graph);
   size_t pos = 0;
   std::vector<std::string> pending_not;

@@ -132,11 +132,21 @@ absl::Status InferFusedKernel(InferContext& ctx) {
       static_cast<int>(body->outputs().size()) != ctx.num_outputs()) {
     return ctx.Error("body inputs/outputs do not match the node's");
   }
+  // Dims are unified rather than compared: a fused body may hold the op that unified a
+  // data-dependent dim (a Range's length) with a known one, so a re-inferred outer graph only
+  // learns that equality here.
   for (int i = 0; i < ctx.num_inputs(); ++i) {
-    if (body->inputs()[i]->type() != ctx.input_type(i)) {
-      return ctx.Error(absl::StrCat("body input ", i, " has type ",
-                                    body->inputs()[i]->type().ToString(), ", node input has ",
-                                    ctx.input_type(i).ToString()));
+    const TensorType& want = body->inputs()[i]->type();
+    const TensorType& have = ctx.input_type(i);
+    absl::Status match = want.dtype == have.dtype && want.rank() == have.rank()
+                             ? absl::OkStatus()
+                             : absl::InvalidArgumentError("dtype or rank differ");
+    for (int64_t d = 0; match.ok() && d < want.rank(); ++d) {
+      match = ctx.Unify(want.dims[d], have.dims[d]);
+    }
+    if (!match.ok()) {
+      return ctx.Error(absl::StrCat("body input ", i, " has type ", want.ToString(),
+                                    ", node input has ", have.ToString()));
     }
   }
   for (int i = 0; i < ctx.num_outputs(); ++i) ctx.SetOutput(i, body->outputs()[i]->type());

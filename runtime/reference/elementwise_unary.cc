@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/reference/activation_math.h"
 #include "runtime/reference/elementwise_map.h"
 
 namespace kiln::reference {
@@ -89,8 +90,7 @@ KernelResult RefNeg(const KernelContext& ctx) {
 }
 
 KernelResult RefRelu(const KernelContext& ctx) {
-  // `v < 0` keeps NaN as NaN.
-  return NumericUnary<false>(ctx, [](auto v) { return v < 0 ? decltype(v){0} : v; });
+  return NumericUnary<false>(ctx, [](auto v) { return ReluOf(v); });
 }
 
 KernelResult RefExp(const KernelContext& ctx) {
@@ -122,13 +122,7 @@ KernelResult RefTanh(const KernelContext& ctx) {
 }
 
 KernelResult RefSigmoid(const KernelContext& ctx) {
-  // Two branches so that exp never overflows into inf/inf.
-  return FloatUnary(ctx, [](auto v) {
-    using C = decltype(v);
-    if (v >= 0) return C{1} / (C{1} + std::exp(-v));
-    C e = std::exp(v);
-    return e / (C{1} + e);
-  });
+  return FloatUnary(ctx, [](auto v) { return SigmoidOf(v); });
 }
 
 KernelResult RefErf(const KernelContext& ctx) {
@@ -146,17 +140,10 @@ KernelResult RefCeil(const KernelContext& ctx) {
 KernelResult RefGelu(const KernelContext& ctx) {
   std::string approximate = ctx.node.attr_string("approximate");
   if (approximate == "none") {
-    return FloatUnary(ctx, [](auto v) {
-      using C = decltype(v);
-      return C{0.5} * v * (C{1} + std::erf(v * C{M_SQRT1_2}));
-    });
+    return FloatUnary(ctx, [](auto v) { return GeluErfOf(v); });
   }
   if (approximate == "tanh") {
-    return FloatUnary(ctx, [](auto v) {
-      using C = decltype(v);
-      const C k = static_cast<C>(std::sqrt(2.0 / M_PI));
-      return C{0.5} * v * (C{1} + std::tanh(k * (v + C{0.044715} * v * v * v)));
-    });
+    return FloatUnary(ctx, [](auto v) { return GeluTanhOf(v); });
   }
   return ctx.Error(absl::StrCat("approximate must be 'none' or 'tanh', got '", approximate, "'"));
 }

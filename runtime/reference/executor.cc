@@ -10,7 +10,8 @@
 
 namespace kiln::reference {
 
-absl::StatusOr<std::vector<Tensor>> Execute(const Graph& graph, absl::Span<const Tensor> inputs) {
+absl::StatusOr<std::vector<Tensor>> Execute(const Graph& graph, absl::Span<const Tensor> inputs,
+                                            const SymbolBindings* known) {
   auto graph_inputs = graph.inputs();
   if (inputs.size() != graph_inputs.size()) {
     return absl::InvalidArgumentError(absl::StrCat("graph '", graph.name(), "' takes ",
@@ -26,7 +27,7 @@ absl::StatusOr<std::vector<Tensor>> Execute(const Graph& graph, absl::Span<const
     }
     shapes.push_back(inputs[i].shape());
   }
-  ASSIGN_OR_RETURN(SymbolBindings bindings, BindSymbols(graph, shapes));
+  ASSIGN_OR_RETURN(SymbolBindings bindings, BindSymbols(graph, shapes, known));
 
   // Last use of each value (graph outputs live to the end).
   absl::flat_hash_map<const Value*, const Node*> last_use;
@@ -41,7 +42,7 @@ absl::StatusOr<std::vector<Tensor>> Execute(const Graph& graph, absl::Span<const
   for (size_t i = 0; i < inputs.size(); ++i) env[graph_inputs[i]] = inputs[i];
 
   for (const Node* n : graph.nodes()) {
-    KernelContext ctx{*n, {}};
+    KernelContext ctx{*n, {}, &bindings};
     for (const Value* v : n->inputs()) {
       if (v == nullptr) {
         ctx.inputs.push_back(nullptr);

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "ir/graph.h"
+#include "ir/symbol_bindings.h"
 #include "ir/tensor.h"
 
 namespace kiln::reference {
@@ -15,7 +16,9 @@ namespace kiln::reference {
 // Runs `graph` on `inputs` (one per graph input, in order) and returns its outputs in order.
 // Besides computing, it checks that every produced tensor has the dtype and (evaluated) shape
 // that shape inference recorded, so a wrong inference is an error, not a silent surprise.
-absl::StatusOr<std::vector<Tensor>> Execute(const Graph& graph, absl::Span<const Tensor> inputs);
+// `known` seeds the symbol bindings (a fused kernel runs its body in its caller's bindings).
+absl::StatusOr<std::vector<Tensor>> Execute(const Graph& graph, absl::Span<const Tensor> inputs,
+                                            const SymbolBindings* known = nullptr);
 
 }  // namespace kiln::reference
 

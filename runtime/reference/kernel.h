@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "ir/graph.h"
+#include "ir/symbol_bindings.h"
 #include "ir/status_macros.h"
 #include "ir/tensor.h"
 
@@ -18,6 +19,9 @@ namespace kiln::reference {
 struct KernelContext {
   const Node& node;
   std::vector<const Tensor*> inputs;  // Null where an optional input is absent.
+  // The caller's symbol bindings when run by the executor (a FusedKernel binds its body in
+  // them), else null.
+  const SymbolBindings* bindings = nullptr;
 
   bool has_input(int i) const { return i < static_cast<int>(inputs.size()) && inputs[i]; }
   const Tensor& input(int i) const { return *inputs[i]; }
