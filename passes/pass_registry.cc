@@ -18,6 +18,8 @@ const std::vector<Entry>& Registry() {
       {"constant-folding", &CreateConstantFolding},
       {"cse", &CreateCommonSubexpressionElimination},
       {"dce", &CreateDeadCodeElimination},
+      {"fuse-attention", &CreateFuseAttention},
+      {"fuse-rotary", &CreateFuseRotary},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

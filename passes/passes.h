@@ -12,6 +12,8 @@ std::unique_ptr<Pass> CreateDeadCodeElimination();
 std::unique_ptr<Pass> CreateCommonSubexpressionElimination();
 std::unique_ptr<Pass> CreateConstantFolding();
 std::unique_ptr<Pass> CreateSimplifyNoOps();
+std::unique_ptr<Pass> CreateFuseAttention();
+std::unique_ptr<Pass> CreateFuseRotary();
 
 }  // namespace kiln
 
