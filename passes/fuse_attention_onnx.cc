@@ -117,6 +117,7 @@ class OnnxAttentionPattern : public RewritePattern {
                        static_cast<float>(1.0 / std::sqrt(static_cast<double>(head)))));
     a.Set("mask", std::string(n->attr_int("is_causal") != 0 ? "causal" : "none"));
     a.Set("layout", std::string(n->input(0)->type().rank() == 4 ? "bhsd" : "bsd"));
+    a.Set("empty_rows", std::string("zero"));
     absl::StatusOr<Node*> fused =
         AddInferredNode(graph, OpKind::kFusedAttention, inputs, 1, a, n->name(), n);
     if (!fused.ok() || (*fused)->output(0)->type() != n->output(0)->type()) {

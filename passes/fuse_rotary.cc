@@ -4,8 +4,8 @@
 // The exporters' cos/sin are [batch or 1, 1, S, D] = cat(freqs, freqs) along the last axis;
 // RotaryEmbedding without position_ids reads cos/sin caches [B, S, D/2] and uses each half
 // twice, which is only equivalent when the two halves are equal. That is proved structurally
-// (HalvesEqual: a Concat(t, t) on the last axis, through elementwise ops, ops constant along
-// that axis and layout ops that keep it); then the caches are the first half (a Slice),
+// (HalvesEqual: a Concat(t, t) on the last axis or a constant with equal halves, through
+// elementwise ops, ops constant along that axis, row gathers and layout ops that keep it); then the caches are the first half (a Slice),
 // expanded to the batch when cos is shared by the whole batch. Anything else is refused with a
 // note.
 #include <optional>
@@ -36,6 +36,18 @@ bool FlatAlongLast(const Value* v) {
   return v->type().rank() == 0 || v->type().dims.back().as_const() == 1;
 }
 
+// True when constant `t`'s last axis holds two equal halves.
+bool ConstantHalvesEqual(const Tensor& t) {
+  if (t.rank() == 0 || t.shape().back() % 2 != 0) return false;
+  const int64_t d = t.shape().back(), half = d / 2;
+  for (int64_t row = 0; row < t.num_elements(); row += d) {
+    for (int64_t j = 0; j < half; ++j) {
+      if (t.GetAsDouble(row + j) != t.GetAsDouble(row + half + j)) return false;
+    }
+  }
+  return true;
+}
+
 // True when `v`'s last axis provably holds two equal halves.
 bool HalvesEqual(const Value* v, int depth) {
   const Node* n = v ? v->producer() : nullptr;
@@ -43,6 +55,16 @@ bool HalvesEqual(const Value* v, int depth) {
   const int64_t last = v->type().rank() - 1;
   const Value* in = n->input(0);
   switch (n->op()) {
+    case OpKind::kConstant: {
+      const Tensor* t = ConstantOf(v);
+      return t != nullptr && ConstantHalvesEqual(*t);
+    }
+    case OpKind::kGather: {
+      // Gathering rows (not along the last axis) keeps each row's halves.
+      const int64_t rank = in->type().rank();
+      return rank >= 1 && Normalize(n->attr_int("axis"), rank) != rank - 1 &&
+             HalvesEqual(in, depth - 1);
+    }
     case OpKind::kConcat:
       return n->num_inputs() == 2 && n->input(0) == n->input(1) &&
              Normalize(n->attr_int("axis"), last + 1) == last;
@@ -118,7 +140,7 @@ absl::StatusOr<std::optional<RotaryMatch>> Match(const Node* add) {
       if (Normalize(cat->attr_int("axis"), 4) != 3 || !lo_range || !hi_range ||
           lo_range->first != 0 || lo_range->second != *d / 2 || hi_range->first != *d / 2 ||
           hi_range->second < *d) {
-        return Miss("the halves are not x[..., :D/2] and x[..., D/2:] (partial or interleaved rotary)");
+        return Miss("the rotated part is not cat(-x[..., D/2:], x[..., :D/2]) (partial, interleaved or reversed rotary)");
       }
       if (t.dtype != DType::kF32 && t.dtype != DType::kF16 && t.dtype != DType::kBF16) {
         return Miss("RotaryEmbedding takes f32, f16 or bf16");
