@@ -158,8 +158,8 @@ TEST(SubgraphProbeTest, KeyMaskDimsFollowBatchAndKeys) {
 // Mask graphs over scores [b, 2, s, s] read from `%mask`.
 absl::StatusOr<MaskClass> Classify(const Graph& g, MaskStep::Kind kind = MaskStep::Kind::kAdd,
                                    double fill = 0) {
-  TensorType scores{DType::kF32, {DimExpr::Symbol("b"), 2, DimExpr::Symbol("s"),
-                                  DimExpr::Symbol("s")}};
+  TensorType scores{DType::kF32,
+                    {DimExpr::Symbol("b"), 2, DimExpr::Symbol("s"), DimExpr::Symbol("s")}};
   std::vector<MaskStep> steps = {{kind, const_cast<Value*>(g.FindValue("mask")), fill}};
   return ClassifyMask(g, steps, scores);
 }
@@ -209,7 +209,8 @@ TEST(ClassifyMaskTest, OneMinusMaskTimesMinIsPadding) {
   EXPECT_EQ(c->kind, MaskKind::kPadding);
   EXPECT_EQ(c->key_mask, g->FindValue("attention_mask"));
   // Dropping the keys the mask keeps is not padding.
-  TensorType scores{DType::kF32, {DimExpr::Symbol("b"), 2, DimExpr::Symbol("s"), DimExpr::Symbol("s")}};
+  TensorType scores{DType::kF32,
+                    {DimExpr::Symbol("b"), 2, DimExpr::Symbol("s"), DimExpr::Symbol("s")}};
   auto flipped = ClassifyMask(*g, {{MaskStep::Kind::kAdd, g->FindValue("flipped")}}, scores);
   EXPECT_TRUE(absl::IsFailedPrecondition(flipped.status())) << flipped.status();
 }

@@ -320,8 +320,8 @@ absl::StatusOr<HeadsBase> TraceHeads(Value* operand, OperandLayout layout) {
   for (int steps = 0; steps < 32 && StepBack(w); ++steps) consider(AsBase(w));
   if (!best) best = best_permuted;
   if (!best) {
-    return absl::NotFoundError(absl::StrCat("no [batch, heads, seq, dim] tensor behind '",
-                                            operand->name(), "'"));
+    return absl::NotFoundError(
+        absl::StrCat("no [batch, heads, seq, dim] tensor behind '", operand->name(), "'"));
   }
   return *best;
 }

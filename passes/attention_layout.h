@@ -29,9 +29,9 @@ enum class OperandLayout { kBhsd, kBhds };
 struct HeadsBase {
   Value* value = nullptr;     // [B, heads, S, D], or those dims permuted by `perm`.
   std::vector<int64_t> perm;  // Transpose(value, perm) is [B, heads, S, D]; empty: identity.
-  double scale = 1.0;      // Product of the scalar factors applied on the way to the operand.
-  int64_t heads = 0;       // value's head count.
-  int64_t group = 1;       // Operand heads per base head (1 unless grouped-query repeats).
+  double scale = 1.0;         // Product of the scalar factors applied on the way to the operand.
+  int64_t heads = 0;          // value's head count.
+  int64_t group = 1;          // Operand heads per base head (1 unless grouped-query repeats).
 };
 
 // The dims of Transpose(base.value, base.perm).

@@ -37,7 +37,9 @@ absl::StatusOr<bool> KeptPattern(const std::vector<MaskStep>& steps,
   std::vector<Dims4> strides;
   for (const Tensor& t : values) {
     auto s = BroadcastStrides(t.shape(), dims);
-    if (!s) return absl::FailedPreconditionError(absl::StrCat("a mask term of shape ", t.TypeString(), " does not broadcast to the scores"));
+    if (!s)
+      return absl::FailedPreconditionError(absl::StrCat("a mask term of shape ", t.TypeString(),
+                                                        " does not broadcast to the scores"));
     strides.push_back(*s);
   }
   kept->assign(dims[0] * dims[1] * dims[2] * dims[3], 0);
@@ -99,7 +101,7 @@ void CompareCanonical(const std::vector<char>& kept, const Tensor* key_mask, con
 }
 
 struct Verdict {
-  bool bias = false;                         // Some probe left a non-mask value.
+  bool bias = false;                                    // Some probe left a non-mask value.
   std::array<bool, 4> matches{true, true, true, true};  // Per kKinds entry.
 };
 
@@ -134,10 +136,14 @@ absl::StatusOr<Verdict> Judge(const Graph& graph, const Subgraph& sub,
 
 absl::string_view MaskKindName(MaskKind kind) {
   switch (kind) {
-    case MaskKind::kNone: return "none";
-    case MaskKind::kPadding: return "padding";
-    case MaskKind::kCausal: return "causal";
-    case MaskKind::kBoth: return "both";
+    case MaskKind::kNone:
+      return "none";
+    case MaskKind::kPadding:
+      return "padding";
+    case MaskKind::kCausal:
+      return "causal";
+    case MaskKind::kBoth:
+      return "both";
   }
   return "none";
 }
@@ -159,7 +165,8 @@ absl::StatusOr<MaskClass> ClassifyMask(const Graph& graph, const std::vector<Mas
   for (const MaskStep& s : steps) outputs.push_back(s.value);
   auto sub = ExtractSubgraph(graph, outputs, {});
   if (!sub.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot isolate the mask: ", sub.status().message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot isolate the mask: ", sub.status().message()));
   }
   // Padding can only come from a rank-2 graph input the mask reads.
   std::vector<const Value*> candidates;

@@ -27,14 +27,16 @@ bool ReachesMatMul(const Value* v, int depth) {
   const Node* n = v ? v->producer() : nullptr;
   if (n == nullptr || depth == 0) return false;
   switch (n->op()) {
-    case OpKind::kMatMul: return true;
+    case OpKind::kMatMul:
+      return true;
     case OpKind::kAdd:
     case OpKind::kMul:
     case OpKind::kDiv:
     case OpKind::kWhere:
       return std::any_of(n->inputs().begin(), n->inputs().end(),
                          [&](const Value* in) { return ReachesMatMul(in, depth - 1); });
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -59,7 +61,8 @@ absl::Status ParseScores(Value* x, AttentionMatch& m, std::vector<const Node*>& 
         c = Factor(n->input(0), rank);
         other = n->input(1);
       }
-      if (!c || *c <= 0) return Miss(absl::StrCat(n->Describe(), " is not a positive constant scale"));
+      if (!c || *c <= 0)
+        return Miss(absl::StrCat(n->Describe(), " is not a positive constant scale"));
       m.scale *= mul ? *c : 1.0 / *c;
       seen_scale = true;
       x = other;
@@ -67,7 +70,8 @@ absl::Status ParseScores(Value* x, AttentionMatch& m, std::vector<const Node*>& 
     }
     if (n->op() == OpKind::kAdd) {
       const bool r0 = ReachesMatMul(n->input(0), 8), r1 = ReachesMatMul(n->input(1), 8);
-      if (r0 == r1) return Miss(absl::StrCat("cannot tell the scores from the mask at ", n->Describe()));
+      if (r0 == r1)
+        return Miss(absl::StrCat("cannot tell the scores from the mask at ", n->Describe()));
       m.steps.push_back({MaskStep::Kind::kAdd, n->input(r0 ? 1 : 0)});
       x = n->input(r0 ? 0 : 1);
     } else if (n->op() == OpKind::kWhere) {
@@ -100,7 +104,8 @@ absl::Status CheckPrivate(const Graph& graph, const std::vector<const Node*>& in
     const Value* out = n->output(0);
     bool private_use = !outputs.contains(out);
     for (const Use& u : out->uses()) private_use = private_use && inside.contains(u.user);
-    if (!private_use) return Miss(absl::StrCat("'", out->name(), "' is also used outside the attention"));
+    if (!private_use)
+      return Miss(absl::StrCat("'", out->name(), "' is also used outside the attention"));
   }
   return absl::OkStatus();
 }
@@ -120,7 +125,8 @@ absl::Status TraceOperands(AttentionMatch& m) {
   if (m.q.group != 1 || m.k.heads != m.v.heads || m.k.heads * m.k.group != m.num_heads ||
       m.v.heads * m.v.group != m.num_heads) {
     return Miss(absl::StrCat("head counts do not fit: q ", m.q.heads, " (x", m.q.group, "), k ",
-                             m.k.heads, " (x", m.k.group, "), v ", m.v.heads, " (x", m.v.group, ")"));
+                             m.k.heads, " (x", m.k.group, "), v ", m.v.heads, " (x", m.v.group,
+                             ")"));
   }
   const std::vector<DimExpr> qd = BaseDims(m.q), kd = BaseDims(m.k), vd = BaseDims(m.v);
   const auto& sd = m.qk->output(0)->type().dims;

@@ -44,14 +44,18 @@ absl::StatusOr<Value*> GatherPrefix(Graph& graph, Value* src, int64_t axis, Valu
   Attributes sa;
   sa.Set("start", dim);
   sa.Set("end", dim + 1);
-  ASSIGN_OR_RETURN(Node* shape, AddInferredNode(graph, OpKind::kShape, {sized}, 1, sa, base, before));
-  ASSIGN_OR_RETURN(Node* n, AddInferredNode(graph, OpKind::kSqueeze, {shape->output(0)}, 1, {}, base, before));
-  ASSIGN_OR_RETURN(Node* range, AddInferredNode(graph, OpKind::kRange,
-                                                {ScalarI64(graph, 0), n->output(0), ScalarI64(graph, 1)},
-                                                1, {}, base, before));
+  ASSIGN_OR_RETURN(Node * shape,
+                   AddInferredNode(graph, OpKind::kShape, {sized}, 1, sa, base, before));
+  ASSIGN_OR_RETURN(
+      Node * n, AddInferredNode(graph, OpKind::kSqueeze, {shape->output(0)}, 1, {}, base, before));
+  ASSIGN_OR_RETURN(Node * range,
+                   AddInferredNode(graph, OpKind::kRange,
+                                   {ScalarI64(graph, 0), n->output(0), ScalarI64(graph, 1)}, 1, {},
+                                   base, before));
   Attributes ga;
   ga.Set("axis", axis);
-  ASSIGN_OR_RETURN(Node* g, AddInferredNode(graph, OpKind::kGather, {src, range->output(0)}, 1, ga, base, before));
+  ASSIGN_OR_RETURN(Node * g, AddInferredNode(graph, OpKind::kGather, {src, range->output(0)}, 1, ga,
+                                             base, before));
   return g->output(0);
 }
 
@@ -75,8 +79,8 @@ absl::StatusOr<Value*> Materialize(Graph& graph, const HeadsBase& base, Node* ro
   if (base.perm.empty()) return base.value;
   Attributes a;
   a.Set("perm", base.perm);
-  ASSIGN_OR_RETURN(Node* t, AddInferredNode(graph, OpKind::kTranspose, {base.value}, 1, a,
-                                            absl::StrCat(root->name(), "/bhsd"), root));
+  ASSIGN_OR_RETURN(Node * t, AddInferredNode(graph, OpKind::kTranspose, {base.value}, 1, a,
+                                             absl::StrCat(root->name(), "/bhsd"), root));
   return t->output(0);
 }
 
@@ -99,7 +103,8 @@ absl::StatusOr<std::vector<Node*>> AddCandidates(Graph& graph, const AttentionMa
   }
   if (plan.key_mask != nullptr || plan.bias != nullptr) {
     absl::StatusOr<Value*> km = nullptr;
-    if (plan.key_mask != nullptr) km = KeyMaskInput(graph, m.root, plan.key_mask, inputs[0], inputs[1]);
+    if (plan.key_mask != nullptr)
+      km = KeyMaskInput(graph, m.root, plan.key_mask, inputs[0], inputs[1]);
     if (!km.ok()) {
       EraseAll(graph, inputs);
       return km.status();
@@ -115,8 +120,9 @@ absl::StatusOr<std::vector<Node*>> AddCandidates(Graph& graph, const AttentionMa
     a.Set("scale", static_cast<float>(m.scale));
     a.Set("mask", std::string(MaskKindName(plan.kind)));
     a.Set("empty_rows", std::string(empty));
-    absl::StatusOr<Node*> n = AddInferredNode(graph, OpKind::kFusedAttention, inputs, 1, a,
-                                              absl::StrCat(m.root->name(), "/fused_attention"), m.root);
+    absl::StatusOr<Node*> n =
+        AddInferredNode(graph, OpKind::kFusedAttention, inputs, 1, a,
+                        absl::StrCat(m.root->name(), "/fused_attention"), m.root);
     if (!n.ok()) {
       for (Node* added : nodes) EraseDeadProducers(graph, {added->output(0)});
       EraseAll(graph, inputs);
@@ -133,7 +139,8 @@ absl::StatusOr<std::vector<bool>> Verify(const Graph& graph, const AttentionMatc
                                          double* worst) {
   std::vector<Value*> outputs = {m.root->output(0)};
   for (Node* n : candidates) outputs.push_back(n->output(0));
-  ASSIGN_OR_RETURN(Subgraph sub, ExtractSubgraph(graph, outputs, {m.q.value, m.k.value, m.v.value}));
+  ASSIGN_OR_RETURN(Subgraph sub,
+                   ExtractSubgraph(graph, outputs, {m.q.value, m.k.value, m.v.value}));
   const ProbeSpec spec = MaskProbeSpec(graph, plan.key_mask, m.qk->output(0)->type());
   std::vector<bool> ok(candidates.size(), true);
   for (int p = 0; p < kNumProbes; ++p) {
@@ -168,8 +175,10 @@ absl::StatusOr<std::string> TryPlan(Graph& graph, const AttentionMatch& m, const
   if (!ok.ok()) return absl::StrCat("probing the rewrite failed: ", ok.status().message());
   if (chosen < 0) {
     return absl::StrCat("the FusedAttention (mask ", MaskKindName(plan.kind),
-                        plan.bias ? ", bias" : "", ") differs from the original on probes "
-                        "(relative L2 error ", worst, ")");
+                        plan.bias ? ", bias" : "",
+                        ") differs from the original on probes "
+                        "(relative L2 error ",
+                        worst, ")");
   }
   Value* old = m.root->output(0);
   RETURN_IF_ERROR(ReplaceValue(graph, old, (*candidates)[chosen]->output(0)));

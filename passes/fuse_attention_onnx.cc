@@ -30,7 +30,8 @@ std::string Misfit(const Graph& graph, const Node& n) {
   const auto& k = n.input(1)->type().dims;
   const int64_t seq_axis = q.size() == 4 ? 2 : 1;
   if (n.attr_int("is_causal") != 0 && !(q[seq_axis] == k[seq_axis])) {
-    return "is_causal without a cache is top-left aligned, and the query and key lengths may differ";
+    return "is_causal without a cache is top-left aligned, and the query and key lengths may "
+           "differ";
   }
   if (n.input(3) != nullptr && !(n.input(3)->type().dims.back() == k[seq_axis])) {
     return "attn_mask is shorter than the keys (ONNX pads it with -inf)";
@@ -78,8 +79,8 @@ absl::StatusOr<Value*> Bias(Graph& graph, Node* n) {
   z->set_type({t, {}});
   Value* m = graph.AddConstant(minus_inf);
   m->set_type({t, {}});
-  ASSIGN_OR_RETURN(Node* w, AddInferredNode(graph, OpKind::kWhere, {mask, z, m}, 1, {},
-                                            absl::StrCat(n->name(), "/bias"), n));
+  ASSIGN_OR_RETURN(Node * w, AddInferredNode(graph, OpKind::kWhere, {mask, z, m}, 1, {},
+                                             absl::StrCat(n->name(), "/bias"), n));
   return w->output(0);
 }
 
@@ -91,7 +92,8 @@ class OnnxAttentionPattern : public RewritePattern {
     if (n->op() != OpKind::kAttention || refused_.contains(n)) return false;
     std::string why = Misfit(graph, *n);
     int64_t heads = 0, kv_heads = 0, head = 0;
-    if (why.empty() && !Heads(*n, &heads, &kv_heads, &head)) why = "its head counts are not constant";
+    if (why.empty() && !Heads(*n, &heads, &kv_heads, &head))
+      why = "its head counts are not constant";
     if (why.empty()) {
       absl::StatusOr<std::string> done = Rewrite(graph, n, heads, kv_heads, head);
       if (!done.ok()) return done.status();
@@ -107,7 +109,7 @@ class OnnxAttentionPattern : public RewritePattern {
   // Rewrites `n`; returns "" on success, else why not (the graph unchanged).
   absl::StatusOr<std::string> Rewrite(Graph& graph, Node* n, int64_t heads, int64_t kv_heads,
                                       int64_t head) {
-    ASSIGN_OR_RETURN(Value* bias, Bias(graph, n));
+    ASSIGN_OR_RETURN(Value * bias, Bias(graph, n));
     std::vector<Value*> inputs = {n->input(0), n->input(1), n->input(2)};
     if (bias != nullptr) inputs.insert(inputs.end(), {nullptr, bias});
     Attributes a;

@@ -37,7 +37,9 @@ Result RunPass(absl::string_view pass, absl::string_view text) {
 TEST(FuseAttentionTest, PaddingWithMinusInfinityAndNoGuardIsRefused) {
   // A row whose keys are all padding is NaN here, which FusedAttention would turn into zeros or
   // a mean: the end-to-end probes catch it and the graph stays as it is.
-  Result r = RunPass("fuse-attention", R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4], %attention_mask: i64[b,s]) {
+  Result r = RunPass(
+      "fuse-attention",
+      R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4], %attention_mask: i64[b,s]) {
     %a12: i64[2] = Constant() {value=tensor<i64[2]> [1, 2]}
     %zero: f32[] = Constant() {value=tensor<f32[]> [0.0]}
     %ninf: f32[] = Constant() {value=tensor<f32[]> [-inf]}
@@ -58,7 +60,8 @@ TEST(FuseAttentionTest, PaddingWithMinusInfinityAndNoGuardIsRefused) {
 }
 
 TEST(FuseAttentionTest, ProbabilitiesUsedElsewhereAreNoted) {
-  Result r = RunPass("fuse-attention", R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4]) {
+  Result r = RunPass("fuse-attention",
+                     R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4]) {
     %kt: f32[b,2,4,s] = Transpose(%k) {perm=[0, 1, 3, 2]}
     %scores: f32[b,2,s,s] = MatMul(%q, %kt)
     %probs: f32[b,2,s,s] = Softmax(%scores) {axis=-1}
@@ -71,7 +74,8 @@ TEST(FuseAttentionTest, ProbabilitiesUsedElsewhereAreNoted) {
 }
 
 TEST(FuseAttentionTest, SoftmaxOverAnotherAxisIsNoted) {
-  Result r = RunPass("fuse-attention", R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4]) {
+  Result r = RunPass("fuse-attention",
+                     R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4]) {
     %kt: f32[b,2,4,s] = Transpose(%k) {perm=[0, 1, 3, 2]}
     %scores: f32[b,2,s,s] = MatMul(%q, %kt)
     %probs: f32[b,2,s,s] = Softmax(%scores) {axis=2}
@@ -83,7 +87,8 @@ TEST(FuseAttentionTest, SoftmaxOverAnotherAxisIsNoted) {
 }
 
 TEST(FuseAttentionTest, FusesOnceThenHasNothingLeft) {
-  constexpr absl::string_view kText = R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4]) {
+  constexpr absl::string_view kText =
+      R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4]) {
     %kt: f32[b,2,4,s] = Transpose(%k) {perm=[0, 1, 3, 2]}
     %scores: f32[b,2,s,s] = MatMul(%q, %kt)
     %probs: f32[b,2,s,s] = Softmax(%scores) {axis=-1}
@@ -92,7 +97,8 @@ TEST(FuseAttentionTest, FusesOnceThenHasNothingLeft) {
   })";
   Result r = RunPass("fuse-attention", kText);
   EXPECT_TRUE(r.changed);
-  EXPECT_THAT(r.printed, HasSubstr("FusedAttention(%q, %k, %v) {empty_rows=\"zero\", kv_num_heads=2, mask=\"none\", num_heads=2, scale=1.0}"));
+  EXPECT_THAT(r.printed, HasSubstr("FusedAttention(%q, %k, %v) {empty_rows=\"zero\", "
+                                   "kv_num_heads=2, mask=\"none\", num_heads=2, scale=1.0}"));
   Result again = RunPass("fuse-attention", r.printed);
   EXPECT_FALSE(again.changed);
   EXPECT_TRUE(again.notes.empty()) << again.notes;
@@ -100,7 +106,8 @@ TEST(FuseAttentionTest, FusesOnceThenHasNothingLeft) {
 
 TEST(FuseAttentionTest, OnnxAttentionCausalOverDifferentLengthsIsKept) {
   // Without a cache ONNX aligns is_causal top-left, FusedAttention bottom-right.
-  Result r = RunPass("fuse-attention", R"(graph main(%q: f32[b,2,n,4], %k: f32[b,2,t,4], %v: f32[b,2,t,4]) {
+  Result r = RunPass("fuse-attention",
+                     R"(graph main(%q: f32[b,2,n,4], %k: f32[b,2,t,4], %v: f32[b,2,t,4]) {
     %y: f32[b,2,n,4] = Attention(%q, %k, %v) {is_causal=1}
     return %y
   })");
@@ -110,7 +117,8 @@ TEST(FuseAttentionTest, OnnxAttentionCausalOverDifferentLengthsIsKept) {
 }
 
 TEST(FuseAttentionTest, OnnxAttentionWithSoftcapIsKept) {
-  Result r = RunPass("fuse-attention", R"(graph main(%q: f32[b,2,n,4], %k: f32[b,2,t,4], %v: f32[b,2,t,4]) {
+  Result r = RunPass("fuse-attention",
+                     R"(graph main(%q: f32[b,2,n,4], %k: f32[b,2,t,4], %v: f32[b,2,t,4]) {
     %y: f32[b,2,n,4] = Attention(%q, %k, %v) {softcap=30.0}
     return %y
   })");
@@ -119,7 +127,8 @@ TEST(FuseAttentionTest, OnnxAttentionWithSoftcapIsKept) {
 }
 
 TEST(FuseRotaryTest, UnprovableCosIsNoted) {
-  Result r = RunPass("fuse-rotary", R"(graph main(%x: f32[b,2,s,4], %cos: f32[1,1,s,4], %sin: f32[1,1,s,4]) {
+  Result r = RunPass("fuse-rotary",
+                     R"(graph main(%x: f32[b,2,s,4], %cos: f32[1,1,s,4], %sin: f32[1,1,s,4]) {
     %a1: i64[1] = Constant() {value=tensor<i64[1]> [1]}
     %a3: i64[1] = Constant() {value=tensor<i64[1]> [3]}
     %i0: i64[1] = Constant() {value=tensor<i64[1]> [0]}

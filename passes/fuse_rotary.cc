@@ -5,9 +5,9 @@
 // RotaryEmbedding without position_ids reads cos/sin caches [B, S, D/2] and uses each half
 // twice, which is only equivalent when the two halves are equal. That is proved structurally
 // (HalvesEqual: a Concat(t, t) on the last axis or a constant with equal halves, through
-// elementwise ops, ops constant along that axis, row gathers and layout ops that keep it); then the caches are the first half (a Slice),
-// expanded to the batch when cos is shared by the whole batch. Anything else is refused with a
-// note.
+// elementwise ops, ops constant along that axis, row gathers and layout ops that keep it);
+// then the caches are the first half (a Slice), expanded to the batch when cos is shared by
+// the whole batch. Anything else is refused with a note.
 #include <optional>
 
 #include "absl/container/flat_hash_set.h"
@@ -68,11 +68,22 @@ bool HalvesEqual(const Value* v, int depth) {
     case OpKind::kConcat:
       return n->num_inputs() == 2 && n->input(0) == n->input(1) &&
              Normalize(n->attr_int("axis"), last + 1) == last;
-    case OpKind::kCos: case OpKind::kSin: case OpKind::kNeg: case OpKind::kIdentity:
-    case OpKind::kCast: case OpKind::kExp: case OpKind::kSqrt: case OpKind::kReciprocal:
-    case OpKind::kTanh: case OpKind::kSigmoid: case OpKind::kAbs:
+    case OpKind::kCos:
+    case OpKind::kSin:
+    case OpKind::kNeg:
+    case OpKind::kIdentity:
+    case OpKind::kCast:
+    case OpKind::kExp:
+    case OpKind::kSqrt:
+    case OpKind::kReciprocal:
+    case OpKind::kTanh:
+    case OpKind::kSigmoid:
+    case OpKind::kAbs:
       return HalvesEqual(in, depth - 1);
-    case OpKind::kMul: case OpKind::kAdd: case OpKind::kSub: case OpKind::kDiv: {
+    case OpKind::kMul:
+    case OpKind::kAdd:
+    case OpKind::kSub:
+    case OpKind::kDiv: {
       const Value* b = n->input(1);
       const bool ha = HalvesEqual(in, depth - 1), hb = HalvesEqual(b, depth - 1);
       return (ha || hb) && (ha || FlatAlongLast(in)) && (hb || FlatAlongLast(b));
@@ -85,7 +96,8 @@ bool HalvesEqual(const Value* v, int depth) {
       }
       return HalvesEqual(in, depth - 1);
     }
-    case OpKind::kReshape: case OpKind::kExpand:
+    case OpKind::kReshape:
+    case OpKind::kExpand:
       return in->type().rank() >= 1 && in->type().dims.back() == v->type().dims.back() &&
              HalvesEqual(in, depth - 1);
     case OpKind::kTranspose: {
@@ -101,8 +113,10 @@ bool HalvesEqual(const Value* v, int depth) {
 std::optional<std::pair<int64_t, int64_t>> LastAxisSlice(const Node& s) {
   const int64_t rank = s.input(0)->type().rank();
   auto starts = Ints(s.input(1)), ends = Ints(s.input(2));
-  auto axes = s.input(3) ? Ints(s.input(3)) : std::optional<std::vector<int64_t>>(std::vector<int64_t>{rank - 1});
-  auto steps = s.input(4) ? Ints(s.input(4)) : std::optional<std::vector<int64_t>>(std::vector<int64_t>{1});
+  auto axes = s.input(3) ? Ints(s.input(3))
+                         : std::optional<std::vector<int64_t>>(std::vector<int64_t>{rank - 1});
+  auto steps =
+      s.input(4) ? Ints(s.input(4)) : std::optional<std::vector<int64_t>>(std::vector<int64_t>{1});
   if (!starts || !ends || !axes || !steps || starts->size() != 1 || ends->size() != 1 ||
       axes->size() != 1 || steps->size() != 1 || (*steps)[0] != 1 ||
       Normalize((*axes)[0], rank) != rank - 1) {
@@ -140,7 +154,9 @@ absl::StatusOr<std::optional<RotaryMatch>> Match(const Node* add) {
       if (Normalize(cat->attr_int("axis"), 4) != 3 || !lo_range || !hi_range ||
           lo_range->first != 0 || lo_range->second != *d / 2 || hi_range->first != *d / 2 ||
           hi_range->second < *d) {
-        return Miss("the rotated part is not cat(-x[..., D/2:], x[..., :D/2]) (partial, interleaved or reversed rotary)");
+        return Miss(
+            "the rotated part is not cat(-x[..., D/2:], x[..., :D/2]) (partial, interleaved or "
+            "reversed rotary)");
       }
       if (t.dtype != DType::kF32 && t.dtype != DType::kF16 && t.dtype != DType::kBF16) {
         return Miss("RotaryEmbedding takes f32, f16 or bf16");
@@ -170,12 +186,14 @@ absl::StatusOr<Value*> ThreeD(Graph& graph, Value* c, const TensorType& x, Node*
     Node* u = ProducerOf(c, OpKind::kUnsqueeze);
     auto axes = u ? Ints(u->input(1)) : std::nullopt;
     if (axes && axes->size() == 1 && Normalize((*axes)[0], 4) == 1) return u->input(0);
-    ASSIGN_OR_RETURN(Node* s, AddInferredNode(graph, OpKind::kSqueeze, {c, I64s(graph, {1})}, 1, {}, name, before));
+    ASSIGN_OR_RETURN(Node * s, AddInferredNode(graph, OpKind::kSqueeze, {c, I64s(graph, {1})}, 1,
+                                               {}, name, before));
     return s->output(0);
   }
   if (d.size() == 3 && d[0].as_const() == 1) return c;
   if (d.size() == 2) {
-    ASSIGN_OR_RETURN(Node* u, AddInferredNode(graph, OpKind::kUnsqueeze, {c, I64s(graph, {0})}, 1, {}, name, before));
+    ASSIGN_OR_RETURN(Node * u, AddInferredNode(graph, OpKind::kUnsqueeze, {c, I64s(graph, {0})}, 1,
+                                               {}, name, before));
     return u->output(0);
   }
   return Miss("cos/sin vary over the heads or do not broadcast over the batch");
@@ -185,11 +203,12 @@ absl::StatusOr<Value*> ThreeD(Graph& graph, Value* c, const TensorType& x, Node*
 absl::StatusOr<Value*> Cache(Graph& graph, Value* c, Value* x, Node* before) {
   const std::string name = absl::StrCat(before->name(), "/rotary_cache");
   const TensorType& t = x->type();
-  ASSIGN_OR_RETURN(Value* c3, ThreeD(graph, c, t, before, name));
+  ASSIGN_OR_RETURN(Value * c3, ThreeD(graph, c, t, before, name));
   const int64_t half = *t.dims[3].as_const() / 2;
-  ASSIGN_OR_RETURN(Node* slice, AddInferredNode(graph, OpKind::kSlice,
-                                                {c3, I64s(graph, {0}), I64s(graph, {half}), I64s(graph, {2})},
-                                                1, {}, name, before));
+  ASSIGN_OR_RETURN(Node * slice,
+                   AddInferredNode(graph, OpKind::kSlice,
+                                   {c3, I64s(graph, {0}), I64s(graph, {half}), I64s(graph, {2})}, 1,
+                                   {}, name, before));
   Value* out = slice->output(0);
   if (out->type().dims[0] == t.dims[0]) return out;
   Attributes first;
@@ -197,13 +216,15 @@ absl::StatusOr<Value*> Cache(Graph& graph, Value* c, Value* x, Node* before) {
   first.Set("end", int64_t{1});
   Attributes rest;
   rest.Set("start", int64_t{1});
-  ASSIGN_OR_RETURN(Node* b, AddInferredNode(graph, OpKind::kShape, {x}, 1, first, name, before));
-  ASSIGN_OR_RETURN(Node* sd, AddInferredNode(graph, OpKind::kShape, {out}, 1, rest, name, before));
+  ASSIGN_OR_RETURN(Node * b, AddInferredNode(graph, OpKind::kShape, {x}, 1, first, name, before));
+  ASSIGN_OR_RETURN(Node * sd, AddInferredNode(graph, OpKind::kShape, {out}, 1, rest, name, before));
   Attributes axis0;
   axis0.Set("axis", int64_t{0});
-  ASSIGN_OR_RETURN(Node* shape, AddInferredNode(graph, OpKind::kConcat, {b->output(0), sd->output(0)},
-                                                1, axis0, name, before));
-  ASSIGN_OR_RETURN(Node* e, AddInferredNode(graph, OpKind::kExpand, {out, shape->output(0)}, 1, {}, name, before));
+  ASSIGN_OR_RETURN(Node * shape,
+                   AddInferredNode(graph, OpKind::kConcat, {b->output(0), sd->output(0)}, 1, axis0,
+                                   name, before));
+  ASSIGN_OR_RETURN(Node * e, AddInferredNode(graph, OpKind::kExpand, {out, shape->output(0)}, 1, {},
+                                             name, before));
   return e->output(0);
 }
 
@@ -253,8 +274,8 @@ class FuseRotaryPattern : public RewritePattern {
         return Miss("cos/sin are not [.., seq, head size] like x");
       }
     }
-    ASSIGN_OR_RETURN(Value* cos, Cache(graph, m.cos, m.x, add));
-    ASSIGN_OR_RETURN(Value* sin, Cache(graph, m.sin, m.x, add));
+    ASSIGN_OR_RETURN(Value * cos, Cache(graph, m.cos, m.x, add));
+    ASSIGN_OR_RETURN(Value * sin, Cache(graph, m.sin, m.x, add));
     return AddInferredNode(graph, OpKind::kRotaryEmbedding, {m.x, cos, sin}, 1, {},
                            absl::StrCat(add->name(), "/rotary"), add);
   }

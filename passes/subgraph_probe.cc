@@ -6,8 +6,8 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "ir/status_macros.h"
 #include "ir/check.h"
+#include "ir/status_macros.h"
 #include "runtime/reference/executor.h"
 
 namespace kiln {
@@ -44,8 +44,7 @@ absl::StatusOr<Cut> FindCut(const std::vector<Value*>& outputs,
       // A Shape reads only its input's dims: such an input becomes a leaf of zeros, unless
       // something else reads its data (or it is a constant, which is cheap to copy).
       const bool dims_only = n->op() == OpKind::kShape && !stop.contains(in) &&
-                             in->producer() != nullptr &&
-                             in->producer()->op() != OpKind::kConstant;
+                             in->producer() != nullptr && in->producer()->op() != OpKind::kConstant;
       (dims_only ? shape_only : work).push_back(in);
     }
   }
@@ -81,11 +80,21 @@ void FillKeyMask(Tensor& t, int index, std::mt19937& rng) {
     for (int64_t j = 0; j < keys; ++j) {
       bool keep = true;
       switch ((r + index) % 5) {
-        case 0: keep = true; break;
-        case 1: keep = j < len; break;            // Right padding.
-        case 2: keep = j >= keys - len; break;    // Left padding.
-        case 3: keep = rng() % 2 == 0; break;
-        default: keep = false; break;             // Nothing to attend to.
+        case 0:
+          keep = true;
+          break;
+        case 1:
+          keep = j < len;
+          break;  // Right padding.
+        case 2:
+          keep = j >= keys - len;
+          break;  // Left padding.
+        case 3:
+          keep = rng() % 2 == 0;
+          break;
+        default:
+          keep = false;
+          break;  // Nothing to attend to.
       }
       SetElement(t, r * keys + j, keep ? 1 : 0);
     }

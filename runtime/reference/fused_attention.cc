@@ -85,8 +85,8 @@ absl::StatusOr<MaskInputs> GetMaskInputs(const KernelContext& ctx, const FusedDi
   if (m.padding) {
     const Tensor& km = ctx.input(3);
     if (km.shape() != std::vector<int64_t>{d.batch, d.kv_seq}) {
-      return ctx.Error(absl::StrCat("key_mask ", km.TypeString(), " must be [", d.batch, ",",
-                                    d.kv_seq, "]"));
+      return ctx.Error(
+          absl::StrCat("key_mask ", km.TypeString(), " must be [", d.batch, ",", d.kv_seq, "]"));
     }
     m.keep.resize(km.num_elements());
     for (int64_t i = 0; i < km.num_elements(); ++i) m.keep[i] = km.GetAsDouble(i) != 0;
@@ -100,8 +100,8 @@ absl::StatusOr<MaskInputs> GetMaskInputs(const KernelContext& ctx, const FusedDi
       const int64_t src = k - (4 - b.rank());
       const int64_t dim = src >= 0 ? b.shape()[src] : 1;
       if (dim != 1 && dim != target[k]) {
-        return ctx.Error(absl::StrCat("bias ", b.TypeString(), " does not broadcast to [",
-                                      d.batch, ",", d.q_heads, ",", d.q_seq, ",", d.kv_seq, "]"));
+        return ctx.Error(absl::StrCat("bias ", b.TypeString(), " does not broadcast to [", d.batch,
+                                      ",", d.q_heads, ",", d.q_seq, ",", d.kv_seq, "]"));
       }
       m.bias_stride[k] = dim == 1 ? 0 : stride;
       stride *= dim;
@@ -194,14 +194,15 @@ KernelResult RefFusedAttention(const KernelContext& ctx) {
   if (!IsFloat(ctx.input(0).dtype())) return ctx.Error("q must be a float tensor");
   ASSIGN_OR_RETURN(FusedDims d, GetFusedDims(ctx));
   ASSIGN_OR_RETURN(MaskInputs m, GetMaskInputs(ctx, d));
-  absl::StatusOr<Tensor> y = VisitDType(ctx.input(0).dtype(), [&](auto tag) -> absl::StatusOr<Tensor> {
-    using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<Acc<T>>) {
-      return FusedAttentionTyped<T>(ctx, d, m);
-    } else {
-      return ctx.Error("q must be a float tensor");
-    }
-  });
+  absl::StatusOr<Tensor> y =
+      VisitDType(ctx.input(0).dtype(), [&](auto tag) -> absl::StatusOr<Tensor> {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<Acc<T>>) {
+          return FusedAttentionTyped<T>(ctx, d, m);
+        } else {
+          return ctx.Error("q must be a float tensor");
+        }
+      });
   if (!y.ok()) return y.status();
   return std::vector<Tensor>{*std::move(y)};
 }

@@ -11,10 +11,10 @@ namespace kiln::reference {
 namespace {
 
 using ::testing::DoubleNear;
-using ::testing::HasSubstr;
-using ::testing::Pointwise;
 using testing::F32;
+using ::testing::HasSubstr;
 using testing::Of;
+using ::testing::Pointwise;
 using testing::RunOp;
 using testing::Values;
 
@@ -36,20 +36,20 @@ Tensor I64(const std::vector<int64_t>& v, std::vector<int64_t> shape) {
 
 TEST(RefFusedAttentionTest, ScaleMultipliesScores) {
   // q.k = [0, ln 3]; scale 2 gives weights [1/10, 9/10] -> y = 0.4 + 7.2.
-  auto out = RunOp(OpKind::kFusedAttention,
-                   {F32({1}, {1, 1, 1, 1}), F32({0, std::log(3.0f)}, {1, 1, 2, 1}),
-                    F32({4, 8}, {1, 1, 2, 1})},
-                   Attrs(1, 1, 2.0f));
+  auto out = RunOp(
+      OpKind::kFusedAttention,
+      {F32({1}, {1, 1, 1, 1}), F32({0, std::log(3.0f)}, {1, 1, 2, 1}), F32({4, 8}, {1, 1, 2, 1})},
+      Attrs(1, 1, 2.0f));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_THAT(Values((*out)[0]), Pointwise(DoubleNear(1e-5), std::vector<double>{7.6}));
 }
 
 TEST(RefFusedAttentionTest, CausalIsBottomRightAligned) {
   // Sq 2, Skv 3: query 0 sees keys 0..1, query 1 sees 0..2; zero queries average them.
-  auto out = RunOp(OpKind::kFusedAttention,
-                   {F32({0, 0}, {1, 1, 2, 1}), F32({5, 6, 7}, {1, 1, 3, 1}),
-                    F32({1, 2, 6}, {1, 1, 3, 1})},
-                   Attrs(1, 1, 1.0f, "causal"));
+  auto out =
+      RunOp(OpKind::kFusedAttention,
+            {F32({0, 0}, {1, 1, 2, 1}), F32({5, 6, 7}, {1, 1, 3, 1}), F32({1, 2, 6}, {1, 1, 3, 1})},
+            Attrs(1, 1, 1.0f, "causal"));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_THAT(Values((*out)[0]), Pointwise(DoubleNear(1e-6), std::vector<double>{1.5, 3}));
 }
@@ -158,13 +158,15 @@ TEST(RefFusedAttentionTest, BiasThatDoesNotBroadcastIsAnError) {
 }
 
 TEST(RefFusedAttentionTest, HeadCountsMustFitInputs) {
-  auto out = RunOp(OpKind::kFusedAttention,
-                   {F32({0, 0}, {1, 2, 1, 1}), F32({0, 0}, {1, 2, 1, 1}), F32({0, 0}, {1, 2, 1, 1})},
-                   Attrs(2, 1, 1.0f));
+  auto out =
+      RunOp(OpKind::kFusedAttention,
+            {F32({0, 0}, {1, 2, 1, 1}), F32({0, 0}, {1, 2, 1, 1}), F32({0, 0}, {1, 2, 1, 1})},
+            Attrs(2, 1, 1.0f));
   EXPECT_FALSE(out.ok());
-  auto packed = RunOp(OpKind::kFusedAttention,
-                      {F32({0, 0, 0}, {1, 1, 3}), F32({0, 0, 0}, {1, 1, 3}), F32({0, 0, 0}, {1, 1, 3})},
-                      Attrs(2, 2, 1.0f, "none", "zero", "bsd"));
+  auto packed =
+      RunOp(OpKind::kFusedAttention,
+            {F32({0, 0, 0}, {1, 1, 3}), F32({0, 0, 0}, {1, 1, 3}), F32({0, 0, 0}, {1, 1, 3})},
+            Attrs(2, 2, 1.0f, "none", "zero", "bsd"));
   EXPECT_FALSE(packed.ok());
 }
 
