@@ -174,8 +174,8 @@ bool SqueezeBack(Walk& w, const Node& n, const std::vector<DimExpr>& in_dims) {
 
 bool ExpandBack(Walk& w, const std::vector<DimExpr>& in_dims,
                 const std::vector<DimExpr>& out_dims) {
-  const size_t lead = out_dims.size() - in_dims.size();
   if (in_dims.size() > out_dims.size()) return false;
+  const size_t lead = out_dims.size() - in_dims.size();
   std::vector<std::vector<int>> in;
   for (size_t i = 0; i < out_dims.size(); ++i) {
     const bool created = i < lead || (IsOne(in_dims[i - lead]) && !IsOne(out_dims[i]));

@@ -155,7 +155,6 @@ absl::StatusOr<std::optional<AttentionMatch>> MatchAttention(const Graph& graph,
     Node* isnan = ProducerOf(where->input(0), OpKind::kIsNaN);
     if (isnan && IsConstantNear(where->input(1), 0.0) && where->input(2) == isnan->input(0)) {
       probs = where->input(2);
-      m.nan_guard = true;
       internal = {where, isnan};
     }
   }

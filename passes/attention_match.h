@@ -23,7 +23,6 @@ struct AttentionMatch {
   // A factor applied after some mask step, which then scales the mask term too.
   bool scale_outside_masks = false;
   std::vector<MaskStep> steps;  // Innermost first.
-  bool nan_guard = false;       // P passes through Where(IsNaN(P), 0, P).
   HeadsBase q, k, v;
   int64_t num_heads = 0, kv_num_heads = 0;
 };

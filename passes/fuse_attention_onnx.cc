@@ -1,10 +1,12 @@
-// The ONNX Attention op (opset 23) as FusedAttention. It fits when only Y is used, there is no
-// KV cache input (past_key/past_value), no softcap, a causal mask only over equal query and key
-// lengths (ONNX aligns is_causal top-left without a cache, FusedAttention bottom-right), and an
-// attn_mask, if any, spans every key (ONNX pads a shorter one with -inf). The mask becomes the
-// additive bias (a boolean one as Where(mask, 0, -inf)); ONNX zeroes rows whose bias drops every
-// key, which is FusedAttention's empty_rows "zero". softmax_precision only asks for at least
-// that precision, which the fused op's float softmax gives.
+// The ONNX Attention op (opset 23) as FusedAttention. It fits when qk_matmul_output is unused,
+// there is no softcap, is_causal holds only over equal new query and key lengths (ONNX aligns
+// the causal mask at the cache's end, FusedAttention at the keys' end), and an attn_mask, if
+// any, spans every key (ONNX pads a shorter one with -inf). A KV cache (4-D) becomes Concats
+// that also replace present_key/present_value. The mask becomes the additive bias (a boolean
+// one as Where(mask, 0, -inf)); ONNX zeroes rows whose bias drops every key, which is
+// FusedAttention's empty_rows "zero". softmax_precision only asks for at least that precision,
+// which the fused op's float softmax gives.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -16,25 +18,34 @@
 namespace kiln {
 namespace {
 
+bool Used(const Graph& graph, const Value* v) {
+  if (!v->uses().empty()) return true;
+  for (const Value* o : graph.outputs()) {
+    if (o == v) return true;
+  }
+  return false;
+}
+
 // Why `n` cannot become a FusedAttention, or "" if it can.
 std::string Misfit(const Graph& graph, const Node& n) {
-  absl::flat_hash_set<const Value*> outputs(graph.outputs().begin(), graph.outputs().end());
-  for (int i = 1; i < n.num_outputs(); ++i) {
-    if (!n.output(i)->uses().empty() || outputs.contains(n.output(i))) {
-      return absl::StrCat("its output ", i, " (present KV or qk_matmul_output) is used");
-    }
-  }
-  if (n.input(4) != nullptr || n.input(5) != nullptr) return "it has a past KV cache";
-  if (n.attr_float("softcap") != 0) return "it soft-caps the scores";
   const auto& q = n.input(0)->type().dims;
   const auto& k = n.input(1)->type().dims;
-  const int64_t seq_axis = q.size() == 4 ? 2 : 1;
+  const bool four_d = q.size() == 4, past = n.input(4) != nullptr;
+  if (n.num_outputs() > 3 && Used(graph, n.output(3))) return "its qk_matmul_output is used";
+  const bool present = (n.num_outputs() > 1 && Used(graph, n.output(1))) ||
+                       (n.num_outputs() > 2 && Used(graph, n.output(2)));
+  if (!four_d && (past || present)) return "it has a KV cache over 3-D inputs";
+  if (past && n.input(5) == nullptr) return "it has past_key without past_value";
+  if (n.attr_float("softcap") != 0) return "it soft-caps the scores";
+  const int64_t seq_axis = four_d ? 2 : 1;
   if (n.attr_int("is_causal") != 0 && !(q[seq_axis] == k[seq_axis])) {
-    return "is_causal without a cache is top-left aligned, and the query and key lengths may "
-           "differ";
+    return "is_causal over query and key lengths that may differ (ONNX aligns it at the "
+           "cache's end, FusedAttention at the keys' end)";
   }
-  if (n.input(3) != nullptr && !(n.input(3)->type().dims.back() == k[seq_axis])) {
-    return "attn_mask is shorter than the keys (ONNX pads it with -inf)";
+  const DimExpr total = past ? n.input(4)->type().dims[2] + k[seq_axis] : k[seq_axis];
+  if (n.input(3) != nullptr &&
+      (n.input(3)->type().rank() == 0 || !(n.input(3)->type().dims.back() == total))) {
+    return "attn_mask may be shorter than the keys (ONNX pads it with -inf)";
   }
   return "";
 }
@@ -109,8 +120,29 @@ class OnnxAttentionPattern : public RewritePattern {
   // Rewrites `n`; returns "" on success, else why not (the graph unchanged).
   absl::StatusOr<std::string> Rewrite(Graph& graph, Node* n, int64_t heads, int64_t kv_heads,
                                       int64_t head) {
+    std::vector<Value*> added;  // What to remove if this fails.
+    absl::StatusOr<std::string> why = Build(graph, n, heads, kv_heads, head, added);
+    if (!why.ok() || !why->empty()) EraseDeadProducers(graph, added);
+    return why;
+  }
+
+  absl::StatusOr<std::string> Build(Graph& graph, Node* n, int64_t heads, int64_t kv_heads,
+                                    int64_t head, std::vector<Value*>& added) {
+    std::vector<Value*> kv = {n->input(1), n->input(2)};
+    if (n->input(4) != nullptr) {
+      Attributes axis;
+      axis.Set("axis", int64_t{2});
+      for (int i = 0; i < 2; ++i) {
+        ASSIGN_OR_RETURN(Node * cat,
+                         AddInferredNode(graph, OpKind::kConcat, {n->input(4 + i), kv[i]}, 1, axis,
+                                         absl::StrCat(n->name(), "/present"), n));
+        kv[i] = cat->output(0);
+        added.push_back(kv[i]);
+      }
+    }
     ASSIGN_OR_RETURN(Value * bias, Bias(graph, n));
-    std::vector<Value*> inputs = {n->input(0), n->input(1), n->input(2)};
+    if (bias != n->input(3)) added.push_back(bias);
+    std::vector<Value*> inputs = {n->input(0), kv[0], kv[1]};
     if (bias != nullptr) inputs.insert(inputs.end(), {nullptr, bias});
     Attributes a;
     a.Set("num_heads", heads);
@@ -122,18 +154,26 @@ class OnnxAttentionPattern : public RewritePattern {
     a.Set("empty_rows", std::string("zero"));
     absl::StatusOr<Node*> fused =
         AddInferredNode(graph, OpKind::kFusedAttention, inputs, 1, a, n->name(), n);
-    if (!fused.ok() || (*fused)->output(0)->type() != n->output(0)->type()) {
-      std::string why = fused.ok() ? absl::StrCat("the fused output type ",
-                                                  (*fused)->output(0)->type().ToString(),
-                                                  " differs from ", n->output(0)->type().ToString())
-                                   : std::string(fused.status().message());
-      if (fused.ok()) EraseDeadProducers(graph, {(*fused)->output(0)});
-      if (bias != n->input(3)) EraseDeadProducers(graph, {bias});
-      return why;
+    if (!fused.ok()) return std::string(fused.status().message());
+    // Y, and present_key/present_value (the cache with the new keys/values) where used.
+    const std::vector<Value*> replacements = {(*fused)->output(0), kv[0], kv[1]};
+    added.push_back(replacements[0]);
+    std::vector<int> replaced;
+    for (int i = 0; i < std::min(n->num_outputs(), 3); ++i) {
+      if (i > 0 && !Used(graph, n->output(i))) continue;
+      if (replacements[i]->type() != n->output(i)->type()) {
+        return absl::StrCat("the fused form of output ", i, " has type ",
+                            replacements[i]->type().ToString(), ", not ",
+                            n->output(i)->type().ToString());
+      }
+      replaced.push_back(i);
     }
-    Value* old = n->output(0);
-    RETURN_IF_ERROR(ReplaceValue(graph, old, (*fused)->output(0)));
-    EraseDeadProducers(graph, {old});
+    std::vector<Value*> old;
+    for (int i : replaced) {
+      RETURN_IF_ERROR(ReplaceValue(graph, n->output(i), replacements[i]));
+      old.push_back(n->output(i));
+    }
+    EraseDeadProducers(graph, old);
     return std::string();
   }
 
