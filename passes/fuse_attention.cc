@@ -15,6 +15,7 @@
 #include "ir/status_macros.h"
 #include "passes/attention_match.h"
 #include "passes/fuse_attention_patterns.h"
+#include "passes/node_checkpoint.h"
 #include "passes/passes.h"
 #include "passes/pattern.h"
 #include "runtime/compare.h"
@@ -84,32 +85,21 @@ absl::StatusOr<Value*> Materialize(Graph& graph, const HeadsBase& base, Node* ro
   return t->output(0);
 }
 
-// Removes what AddCandidates added when it fails half way.
-void EraseAll(Graph& graph, const std::vector<Value*>& values) {
-  EraseDeadProducers(graph, values);
-}
-
-// Adds FusedAttention nodes for `plan` with empty_rows "zero" and "uniform".
+// Adds FusedAttention nodes for `plan` with empty_rows "zero" and "uniform" (on failure the
+// caller rolls back what was added).
 absl::StatusOr<std::vector<Node*>> AddCandidates(Graph& graph, const AttentionMatch& m,
                                                  const Plan& plan) {
   std::vector<Value*> inputs;
   for (const HeadsBase* b : {&m.q, &m.k, &m.v}) {
-    absl::StatusOr<Value*> in = Materialize(graph, *b, m.root);
-    if (!in.ok()) {
-      EraseAll(graph, inputs);
-      return in.status();
-    }
-    inputs.push_back(*in);
+    ASSIGN_OR_RETURN(Value * in, Materialize(graph, *b, m.root));
+    inputs.push_back(in);
   }
   if (plan.key_mask != nullptr || plan.bias != nullptr) {
-    absl::StatusOr<Value*> km = nullptr;
-    if (plan.key_mask != nullptr)
-      km = KeyMaskInput(graph, m.root, plan.key_mask, inputs[0], inputs[1]);
-    if (!km.ok()) {
-      EraseAll(graph, inputs);
-      return km.status();
+    Value* km = nullptr;
+    if (plan.key_mask != nullptr) {
+      ASSIGN_OR_RETURN(km, KeyMaskInput(graph, m.root, plan.key_mask, inputs[0], inputs[1]));
     }
-    inputs.push_back(*km);
+    inputs.push_back(km);
   }
   if (plan.bias != nullptr) inputs.push_back(plan.bias);
   std::vector<Node*> nodes;
@@ -120,15 +110,10 @@ absl::StatusOr<std::vector<Node*>> AddCandidates(Graph& graph, const AttentionMa
     a.Set("scale", static_cast<float>(m.scale));
     a.Set("mask", std::string(MaskKindName(plan.kind)));
     a.Set("empty_rows", std::string(empty));
-    absl::StatusOr<Node*> n =
-        AddInferredNode(graph, OpKind::kFusedAttention, inputs, 1, a,
-                        absl::StrCat(m.root->name(), "/fused_attention"), m.root);
-    if (!n.ok()) {
-      for (Node* added : nodes) EraseDeadProducers(graph, {added->output(0)});
-      EraseAll(graph, inputs);
-      return n.status();
-    }
-    nodes.push_back(*n);
+    ASSIGN_OR_RETURN(Node * n,
+                     AddInferredNode(graph, OpKind::kFusedAttention, inputs, 1, a,
+                                     absl::StrCat(m.root->name(), "/fused_attention"), m.root));
+    nodes.push_back(n);
   }
   return nodes;
 }
@@ -158,10 +143,12 @@ absl::StatusOr<std::vector<bool>> Verify(const Graph& graph, const AttentionMatc
 // Rewrites with `plan` if a candidate verifies; otherwise leaves the graph as it was and
 // returns the reason.
 absl::StatusOr<std::string> TryPlan(Graph& graph, const AttentionMatch& m, const Plan& plan) {
+  const NodeCheckpoint checkpoint(graph);
   absl::StatusOr<std::vector<Node*>> candidates = AddCandidates(graph, m, plan);
-  if (!candidates.ok()) return std::string(candidates.status().message());
   double worst = 0;
-  absl::StatusOr<std::vector<bool>> ok = Verify(graph, m, plan, *candidates, &worst);
+  absl::StatusOr<std::vector<bool>> ok =
+      candidates.ok() ? Verify(graph, m, plan, *candidates, &worst)
+                      : absl::StatusOr<std::vector<bool>>(candidates.status());
   int chosen = -1;
   for (size_t c = 0; ok.ok() && c < ok->size(); ++c) {
     if ((*ok)[c]) {
@@ -169,16 +156,16 @@ absl::StatusOr<std::string> TryPlan(Graph& graph, const AttentionMatch& m, const
       break;
     }
   }
-  for (size_t c = 0; c < candidates->size(); ++c) {
-    if (static_cast<int>(c) != chosen) EraseDeadProducers(graph, {(*candidates)[c]->output(0)});
-  }
-  if (!ok.ok()) return absl::StrCat("probing the rewrite failed: ", ok.status().message());
   if (chosen < 0) {
+    checkpoint.Rollback(graph);
+    if (!candidates.ok()) return std::string(candidates.status().message());
+    if (!ok.ok()) return absl::StrCat("probing the rewrite failed: ", ok.status().message());
     return absl::StrCat("the FusedAttention (mask ", MaskKindName(plan.kind),
                         plan.bias ? ", bias" : "",
-                        ") differs from the original on probes "
-                        "(relative L2 error ",
-                        worst, ")");
+                        ") differs from the original on probes (relative L2 error ", worst, ")");
+  }
+  for (size_t c = 0; c < candidates->size(); ++c) {
+    if (static_cast<int>(c) != chosen) EraseDeadProducers(graph, {(*candidates)[c]->output(0)});
   }
   Value* old = m.root->output(0);
   RETURN_IF_ERROR(ReplaceValue(graph, old, (*candidates)[chosen]->output(0)));

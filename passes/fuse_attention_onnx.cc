@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "ir/status_macros.h"
 #include "passes/fuse_attention_patterns.h"
+#include "passes/node_checkpoint.h"
 
 namespace kiln {
 namespace {
@@ -120,14 +121,14 @@ class OnnxAttentionPattern : public RewritePattern {
   // Rewrites `n`; returns "" on success, else why not (the graph unchanged).
   absl::StatusOr<std::string> Rewrite(Graph& graph, Node* n, int64_t heads, int64_t kv_heads,
                                       int64_t head) {
-    std::vector<Value*> added;  // What to remove if this fails.
-    absl::StatusOr<std::string> why = Build(graph, n, heads, kv_heads, head, added);
-    if (!why.ok() || !why->empty()) EraseDeadProducers(graph, added);
+    const NodeCheckpoint checkpoint(graph);
+    absl::StatusOr<std::string> why = Build(graph, n, heads, kv_heads, head);
+    if (!why.ok() || !why->empty()) checkpoint.Rollback(graph);
     return why;
   }
 
   absl::StatusOr<std::string> Build(Graph& graph, Node* n, int64_t heads, int64_t kv_heads,
-                                    int64_t head, std::vector<Value*>& added) {
+                                    int64_t head) {
     std::vector<Value*> kv = {n->input(1), n->input(2)};
     if (n->input(4) != nullptr) {
       Attributes axis;
@@ -137,11 +138,9 @@ class OnnxAttentionPattern : public RewritePattern {
                          AddInferredNode(graph, OpKind::kConcat, {n->input(4 + i), kv[i]}, 1, axis,
                                          absl::StrCat(n->name(), "/present"), n));
         kv[i] = cat->output(0);
-        added.push_back(kv[i]);
       }
     }
     ASSIGN_OR_RETURN(Value * bias, Bias(graph, n));
-    if (bias != n->input(3)) added.push_back(bias);
     std::vector<Value*> inputs = {n->input(0), kv[0], kv[1]};
     if (bias != nullptr) inputs.insert(inputs.end(), {nullptr, bias});
     Attributes a;
@@ -157,7 +156,6 @@ class OnnxAttentionPattern : public RewritePattern {
     if (!fused.ok()) return std::string(fused.status().message());
     // Y, and present_key/present_value (the cache with the new keys/values) where used.
     const std::vector<Value*> replacements = {(*fused)->output(0), kv[0], kv[1]};
-    added.push_back(replacements[0]);
     std::vector<int> replaced;
     for (int i = 0; i < std::min(n->num_outputs(), 3); ++i) {
       if (i > 0 && !Used(graph, n->output(i))) continue;

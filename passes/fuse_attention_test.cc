@@ -14,7 +14,7 @@ using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 struct Result {
-  std::string printed, notes;
+  std::string before, printed, notes;
   bool changed = false;
 };
 
@@ -23,6 +23,7 @@ Result RunPass(absl::string_view pass, absl::string_view text) {
   auto g = ParseGraph(text);
   EXPECT_TRUE(g.ok()) << g.status();
   if (!g.ok()) return r;
+  r.before = PrintGraph(**g);
   auto p = CreatePass(pass);
   EXPECT_TRUE(p.ok());
   PassContext ctx;
@@ -54,7 +55,7 @@ TEST(FuseAttentionTest, PaddingWithMinusInfinityAndNoGuardIsRefused) {
     return %attn
   })");
   EXPECT_FALSE(r.changed);
-  EXPECT_THAT(r.printed, Not(HasSubstr("FusedAttention")));
+  EXPECT_EQ(r.printed, r.before);  // Everything the attempt added was rolled back.
   EXPECT_THAT(r.notes, HasSubstr("fuse-attention: attn: "));
   EXPECT_THAT(r.notes, HasSubstr("differs from the original on probes"));
 }
@@ -145,8 +146,7 @@ TEST(FuseRotaryTest, UnprovableCosIsNoted) {
   })");
   EXPECT_FALSE(r.changed);
   EXPECT_THAT(r.notes, ContainsRegex("fuse-rotary: out: cannot prove .* cat\\(f, f\\)"));
-  // The refusal added nothing.
-  EXPECT_THAT(r.printed, Not(HasSubstr("Slice(%cos")));
+  EXPECT_EQ(r.printed, r.before);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ir/status_macros.h"
+#include "passes/node_checkpoint.h"
 #include "passes/passes.h"
 #include "passes/pattern.h"
 
@@ -249,15 +250,10 @@ class FuseRotaryPattern : public RewritePattern {
     if (!HalvesEqual(m.cos, 12) || !HalvesEqual(m.sin, 12)) {
       return Miss("cannot prove that cos and sin are cat(f, f) (two equal halves)");
     }
-    std::vector<Node*> list = graph.NodeList();
-    const absl::flat_hash_set<Node*> before(list.begin(), list.end());
+    const NodeCheckpoint checkpoint(graph);
     absl::StatusOr<Node*> rope = BuildRotary(graph, add, m);
     if (!rope.ok()) {
-      // Remove what was added, users first.
-      list = graph.NodeList();
-      for (auto it = list.rbegin(); it != list.rend(); ++it) {
-        if (!before.contains(*it)) graph.RemoveNode(*it);
-      }
+      checkpoint.Rollback(graph);
       return rope.status();
     }
     Value* old = add->output(0);
