@@ -72,14 +72,15 @@ void SetElement(Tensor& t, int64_t i, double x) {
   });
 }
 
-// 0/1 rows of a [batch, keys] mask: row r gets pattern (r + index) % 5.
+// 0/1 rows of a [batch, keys] mask: row r gets pattern (r + 2 * index) % 5, so that over the
+// probes even a batch of one sees an all-zero row and both paddings.
 void FillKeyMask(Tensor& t, int index, std::mt19937& rng) {
   const int64_t rows = t.shape()[0], keys = t.shape()[1];
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t len = keys == 0 ? 0 : 1 + static_cast<int64_t>(rng() % keys);
     for (int64_t j = 0; j < keys; ++j) {
       bool keep = true;
-      switch ((r + index) % 5) {
+      switch ((r + 2 * index) % 5) {
         case 0:
           keep = true;
           break;
