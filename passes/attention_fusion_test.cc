@@ -126,6 +126,22 @@ TEST(SubgraphProbeTest, ShapeOnlyValuesBecomeInputs) {
   EXPECT_FALSE(small.ok());
 }
 
+TEST(SubgraphProbeTest, RefusesAbsurdSizes) {
+  auto g = Parse(R"(graph main(%x: f32[b,s]) {
+    %c0: i64[] = Constant() {value=tensor<i64[]> [0]}
+    %c1: i64[] = Constant() {value=tensor<i64[]> [1]}
+    %big: i64[] = Constant() {value=tensor<i64[]> [1073741824]}
+    %r: i64[1073741824] = Range(%c0, %big, %c1)
+    return %r
+  })");
+  auto sub = ExtractSubgraph(*g, {g->FindValue("r")}, {});
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  auto probe = MakeProbe(*sub, ProbeSpec{}, 0);
+  ASSERT_TRUE(probe.ok()) << probe.status();
+  auto out = RunProbe(*sub, *probe);
+  EXPECT_TRUE(absl::IsResourceExhausted(out.status())) << out.status();
+}
+
 TEST(SubgraphProbeTest, KeyMaskDimsFollowBatchAndKeys) {
   // The attention mask's own symbols are bound to [batch, past + new]; its rows mix padding
   // patterns (here all ones, right and left padding...).

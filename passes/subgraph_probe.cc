@@ -13,6 +13,24 @@
 namespace kiln {
 namespace {
 
+// Largest tensor a probe may hold (elements): probes are small, and a graph that would make
+// them huge (a Range to a huge constant) is refused rather than computed while compiling.
+constexpr int64_t kMaxProbeElements = int64_t{1} << 24;
+
+bool TooLarge(const std::vector<int64_t>& dims) {
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    if (d > 0 && count > kMaxProbeElements / d) return true;
+    count *= d;
+  }
+  return count > kMaxProbeElements;
+}
+
+absl::Status TooLargeError(const Value* v) {
+  return absl::ResourceExhaustedError(absl::StrCat("probing would compute '", v->name(), "' ",
+                                                   v->type().ToString(), ", which is too large"));
+}
+
 // Nodes needed for `outputs` and the values that become inputs.
 struct Cut {
   absl::flat_hash_set<const Node*> nodes;
@@ -201,6 +219,7 @@ absl::StatusOr<Probe> MakeProbe(const Subgraph& sub, const ProbeSpec& spec, int 
   for (size_t i = 0; i < sub.leaves.size(); ++i) {
     const TensorType& t = sub.leaves[i]->type();
     ASSIGN_OR_RETURN(std::vector<int64_t> dims, EvaluateDims(t.dims, probe.bindings));
+    if (TooLarge(dims)) return TooLargeError(sub.leaves[i]);
     ASSIGN_OR_RETURN(Tensor tensor, Tensor::Zeros(t.dtype, dims));
     if (static_cast<int>(i) == key_mask_input) {
       FillKeyMask(tensor, index, rng);
@@ -213,6 +232,13 @@ absl::StatusOr<Probe> MakeProbe(const Subgraph& sub, const ProbeSpec& spec, int 
 }
 
 absl::StatusOr<std::vector<Tensor>> RunProbe(const Subgraph& sub, const Probe& probe) {
+  // Data-dependent sizes are not known until run time; everything else is checked first.
+  for (const Node* n : sub.graph->nodes()) {
+    for (int i = 0; i < n->num_outputs(); ++i) {
+      auto dims = EvaluateDims(n->output(i)->type().dims, probe.bindings);
+      if (dims.ok() && TooLarge(*dims)) return TooLargeError(n->output(i));
+    }
+  }
   return reference::Execute(*sub.graph, probe.inputs);
 }
 
