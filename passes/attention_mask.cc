@@ -33,7 +33,7 @@ std::optional<Dims4> BroadcastStrides(const std::vector<int64_t>& shape, const D
 // when some step leaves a value that is neither (a bias).
 absl::StatusOr<bool> KeptPattern(const std::vector<MaskStep>& steps,
                                  const std::vector<Tensor>& values, const Dims4& dims,
-                                 std::vector<char>* kept) {
+                                 double dropped, std::vector<char>* kept) {
   std::vector<Dims4> strides;
   for (const Tensor& t : values) {
     auto s = BroadcastStrides(t.shape(), dims);
@@ -62,7 +62,7 @@ absl::StatusOr<bool> KeptPattern(const std::vector<MaskStep>& steps,
           }
           if (!replaced && offset == 0) {
             (*kept)[flat] = 1;
-          } else if (!(offset <= kDroppedScore)) {
+          } else if (!(offset <= dropped)) {
             return false;
           }
         }
@@ -118,7 +118,8 @@ absl::StatusOr<Verdict> Judge(const Graph& graph, const Subgraph& sub,
     ASSIGN_OR_RETURN(std::vector<int64_t> d, EvaluateDims(scores.dims, probe.bindings));
     const Dims4 dims{d[0], d[1], d[2], d[3]};
     std::vector<char> kept;
-    ASSIGN_OR_RETURN(bool pure, KeptPattern(steps, values, dims, &kept));
+    ASSIGN_OR_RETURN(bool pure,
+                     KeptPattern(steps, values, dims, DroppedScore(scores.dtype), &kept));
     if (!pure) {
       v.bias = true;
       return v;
@@ -147,6 +148,8 @@ absl::string_view MaskKindName(MaskKind kind) {
   }
   return "none";
 }
+
+double DroppedScore(DType scores) { return scores == DType::kF16 ? -3e4 : -1e30; }
 
 ProbeSpec MaskProbeSpec(const Graph& graph, const Value* key_mask, const TensorType& scores) {
   ProbeSpec spec;

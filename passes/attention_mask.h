@@ -38,8 +38,8 @@ struct MaskClass {
 };
 
 // Scores at or below this are dropped keys (finfo.min, -1e30, -inf); other nonzero values make
-// the mask a bias.
-inline constexpr double kDroppedScore = -1e30;
+// the mask a bias. f16's finfo.min is -65504, so its threshold is higher.
+double DroppedScore(DType scores);
 
 // Classifies `steps` applied to scores of type `scores` ([B, H, Sq, Skv]). NotFound when the
 // steps add values other than 0 and dropped-score values (a bias), FailedPrecondition when they

@@ -60,6 +60,32 @@ TEST(FuseAttentionTest, PaddingWithMinusInfinityAndNoGuardIsRefused) {
   EXPECT_THAT(r.notes, HasSubstr("differs from the original on probes"));
 }
 
+TEST(FuseAttentionTest, HalfPrecisionPaddingWithItsOwnFinfoMin) {
+  // f16's finfo.min is -65504; the probes compare at the 16-bit tolerance.
+  Result r = RunPass(
+      "fuse-attention",
+      R"(graph main(%q: f16[b,2,s,8], %k: f16[b,2,s,8], %v: f16[b,2,s,8], %attention_mask: i64[b,s]) {
+    %a12: i64[2] = Constant() {value=tensor<i64[2]> [1, 2]}
+    %one: f16[] = Constant() {value=tensor<f16[]> [1.0]}
+    %fmin: f16[] = Constant() {value=tensor<f16[]> [-65504.0]}
+    %scale: f16[] = Constant() {value=tensor<f16[]> [0.353515625]}
+    %m: f16[b,s] = Cast(%attention_mask) {to="f16"}
+    %m4: f16[b,1,1,s] = Unsqueeze(%m, %a12)
+    %inv: f16[b,1,1,s] = Sub(%one, %m4)
+    %mask: f16[b,1,1,s] = Mul(%inv, %fmin)
+    %kt: f16[b,2,8,s] = Transpose(%k) {perm=[0, 1, 3, 2]}
+    %scores: f16[b,2,s,s] = MatMul(%q, %kt)
+    %scaled: f16[b,2,s,s] = Mul(%scores, %scale)
+    %masked: f16[b,2,s,s] = Add(%scaled, %mask)
+    %probs: f16[b,2,s,s] = Softmax(%masked) {axis=-1}
+    %attn: f16[b,2,s,8] = MatMul(%probs, %v)
+    return %attn
+  })");
+  EXPECT_TRUE(r.changed) << r.notes;
+  EXPECT_THAT(r.printed, HasSubstr("FusedAttention(%q, %k, %v, %attention_mask) "
+                                   "{empty_rows=\"uniform\", kv_num_heads=2, mask=\"padding\""));
+}
+
 TEST(FuseAttentionTest, ProbabilitiesUsedElsewhereAreNoted) {
   Result r = RunPass("fuse-attention",
                      R"(graph main(%q: f32[b,2,s,4], %k: f32[b,2,s,4], %v: f32[b,2,s,4]) {
