@@ -1,5 +1,6 @@
 #include "passes/attention_mask.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -171,10 +172,16 @@ absl::StatusOr<MaskClass> ClassifyMask(const Graph& graph, const std::vector<Mas
     return absl::FailedPreconditionError(
         absl::StrCat("cannot isolate the mask: ", sub.status().message()));
   }
-  // Padding can only come from a rank-2 graph input the mask reads.
+  // Padding can only come from a rank-2 graph input whose data (not just shape) the mask reads.
   std::vector<const Value*> candidates;
-  for (const Value* leaf : sub->leaves) {
-    if (leaf->producer() == nullptr && leaf->type().rank() == 2) candidates.push_back(leaf);
+  for (size_t i = 0; i < sub->leaves.size(); ++i) {
+    const Value* leaf = sub->leaves[i];
+    if (leaf->producer() != nullptr || leaf->type().rank() != 2) continue;
+    const auto& uses = sub->graph->inputs()[i]->uses();
+    if (std::any_of(uses.begin(), uses.end(),
+                    [](const Use& u) { return u.user->op() != OpKind::kShape; })) {
+      candidates.push_back(leaf);
+    }
   }
   if (candidates.empty()) candidates.push_back(nullptr);
   std::string why = "its kept/dropped pattern is not none, padding, causal or both";
