@@ -26,6 +26,8 @@ std::unique_ptr<Pass> CreateFuseSkipNorm();
 std::unique_ptr<Pass> CreateFoldTranspose();
 std::unique_ptr<Pass> CreateFuseGemmEpilogue();
 std::unique_ptr<Pass> CreateFuseElementwise();
+std::unique_ptr<Pass> CreateFuseAttention();
+std::unique_ptr<Pass> CreateFuseRotary();
 
 }  // namespace kiln
 
