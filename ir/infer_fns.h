@@ -18,6 +18,7 @@ absl::Status InferConstant(InferContext& ctx);
 absl::Status InferConstantOfShape(InferContext& ctx);
 absl::Status InferConv(InferContext& ctx);
 absl::Status InferCumSum(InferContext& ctx);
+absl::Status InferDimValues(InferContext& ctx);
 absl::Status InferEinsum(InferContext& ctx);
 absl::Status InferExpand(InferContext& ctx);
 absl::Status InferFlatten(InferContext& ctx);

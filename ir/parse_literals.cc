@@ -205,12 +205,12 @@ absl::StatusOr<DimExpr> ParseDimExpr(TextCursor& c) {
   return d;
 }
 
-absl::StatusOr<std::vector<DimExpr>> ParseDimList(TextCursor& c) {
+absl::StatusOr<std::vector<DimExpr>> ParseDimList(TextCursor& c, bool allow_negative) {
   std::vector<DimExpr> dims;
   RETURN_IF_ERROR(ParseBracketList(c, "dims", [&]() -> absl::Status {
     size_t pos = c.Mark();
     ASSIGN_OR_RETURN(DimExpr d, ParseDimExpr(c));
-    if (auto v = d.as_const(); v && *v < 0) {
+    if (auto v = d.as_const(); v && *v < 0 && !allow_negative) {
       return c.ErrorAt(pos, absl::StrCat("dimension ", *v, " is negative"));
     }
     dims.push_back(std::move(d));
@@ -282,7 +282,8 @@ absl::StatusOr<AttrValue> ParseAttrValue(TextCursor& c, AttrKind kind, absl::str
       if (!c.TryConsumeWord("dims")) {
         return c.Error(absl::StrCat("attribute '", name, "' expects dims[...], found ", c.Found()));
       }
-      ASSIGN_OR_RETURN(std::vector<DimExpr> dims, ParseDimList(c));
+      // A dims attribute holds values (e.g. a Reshape target's -1), not tensor dims.
+      ASSIGN_OR_RETURN(std::vector<DimExpr> dims, ParseDimList(c, /*allow_negative=*/true));
       return AttrValue(std::move(dims));
     }
   }

@@ -16,8 +16,8 @@ namespace kiln {
 // One dimension expression ("batch*seq", "min(512,seq)"); stops at a top-level ',' or at a
 // character that cannot be part of one.
 absl::StatusOr<DimExpr> ParseDimExpr(TextCursor& c);
-// "[d0,d1,...]"; constant dims must be non-negative.
-absl::StatusOr<std::vector<DimExpr>> ParseDimList(TextCursor& c);
+// "[d0,d1,...]"; constant dims must be non-negative unless `allow_negative` (values, not dims).
+absl::StatusOr<std::vector<DimExpr>> ParseDimList(TextCursor& c, bool allow_negative = false);
 // "f32[batch,seq,64]".
 absl::StatusOr<TensorType> ParseTensorType(TextCursor& c);
 // "tensor<T[dims]> [values]" or "tensor<T[dims]> 0x<hex bytes>"; elided tensors are errors.

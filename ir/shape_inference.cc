@@ -267,6 +267,8 @@ absl::Status InferContext::Assume(const DimExpr& lhs, DimConstraint::Kind kind,
   return env_.Assume(lhs, kind, rhs, node_.Describe());
 }
 
+bool IsDataDependentSymbol(absl::string_view name) { return !name.empty() && name[0] == '_'; }
+
 DimExpr InferContext::DataDependentDim(int output, int dim) const {
   std::string name = "_";
   for (char c : node_.output(output)->name()) {
@@ -422,7 +424,7 @@ bool SameOrBoundDataDependent(const TensorType& want, const TensorType& have) {
   if (want.dtype != have.dtype || want.rank() != have.rank()) return false;
   for (int64_t d = 0; d < want.rank(); ++d) {
     const DimExpr& w = want.dims[d];
-    bool fresh = w.is_symbol() && w.symbol_name().front() == '_';
+    bool fresh = w.is_symbol() && IsDataDependentSymbol(w.symbol_name());
     if (w != have.dims[d] && !fresh) return false;
   }
   return true;

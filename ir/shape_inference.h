@@ -111,6 +111,10 @@ class InferContext {
   friend absl::Status InferNode(Node& node, ShapeEnv& env);
 };
 
+// True for the symbols DataDependentDim makes (their names start with '_'): they are bound when
+// their producer runs, not from the input shapes.
+bool IsDataDependentSymbol(absl::string_view name);
+
 // Largest symbolic value tracked per tensor (elements).
 inline constexpr int64_t kMaxSymValueElements = 64;
 

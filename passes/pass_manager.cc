@@ -152,7 +152,10 @@ absl::StatusOr<PassManager> BuildPipeline(const PipelineOptions& options) {
     RETURN_IF_ERROR(AddEach(pm, {"mixed-precision"}));
     if (options.level >= 1) RETURN_IF_ERROR(AddFixedPoint(pm, SimplifyPassNames()));
   }
-  // Last: every elementwise op left (Casts from mixed precision included) joins a FusedKernel.
+  // Shape arithmetic becomes DimValues only now: the fusions above probe and match the
+  // exporters' own shape and mask chains. Last, every elementwise op left (Casts from mixed
+  // precision included) joins a FusedKernel.
+  if (options.level >= 1) RETURN_IF_ERROR(AddEach(pm, {"materialize-shapes", "dce"}));
   if (options.level >= 2) RETURN_IF_ERROR(AddEach(pm, {"fuse-elementwise", "dce"}));
   return pm;
 }

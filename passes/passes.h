@@ -12,6 +12,7 @@ std::unique_ptr<Pass> CreateDeadCodeElimination();
 std::unique_ptr<Pass> CreateCommonSubexpressionElimination();
 std::unique_ptr<Pass> CreateConstantFolding();
 std::unique_ptr<Pass> CreateSimplifyNoOps();
+std::unique_ptr<Pass> CreateMaterializeShapes();
 std::unique_ptr<Pass> CreateAlgebraicSimplify();
 std::unique_ptr<Pass> CreateMixedPrecision();
 

@@ -125,6 +125,19 @@ absl::Status InferFusedAttention(InferContext& ctx) {
   return absl::OkStatus();
 }
 
+absl::Status InferDimValues(InferContext& ctx) {
+  const auto* dims = ctx.node().attrs().FindAs<std::vector<DimExpr>>("value");
+  bool scalar = ctx.node().attr_int("scalar") != 0;
+  if (scalar && dims->size() != 1) return ctx.Error("a scalar DimValues holds exactly one dim");
+  for (const DimExpr& d : *dims) {
+    if (!d.is_valid()) return ctx.Error("invalid dim expression");
+  }
+  ctx.SetOutput(0, DType::kI64,
+                scalar ? std::vector<DimExpr>{} : std::vector<DimExpr>{DimExpr(static_cast<int64_t>(dims->size()))});
+  ctx.SetOutputSym(0, *dims);
+  return absl::OkStatus();
+}
+
 absl::Status InferFusedKernel(InferContext& ctx) {
   const Graph* body = ctx.node().body();
   if (body == nullptr) return ctx.Error("a FusedKernel needs a body");
