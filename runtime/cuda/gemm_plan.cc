@@ -167,6 +167,23 @@ absl::StatusOr<int64_t> BatchStride(const char* name, absl::Span<const int64_t> 
   return matrix;
 }
 
+// The numpy broadcast of the two operands' batch dims (all but the last two).
+absl::StatusOr<std::vector<int64_t>> BroadcastBatch(absl::Span<const int64_t> a,
+                                                    absl::Span<const int64_t> b) {
+  const size_t ra = a.size() - 2, rb = b.size() - 2, rank = std::max(ra, rb);
+  std::vector<int64_t> out(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t x = i + ra >= rank ? a[i + ra - rank] : 1;
+    const int64_t y = i + rb >= rank ? b[i + rb - rank] : 1;
+    if (x != y && x != 1 && y != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "FusedMatMul: batch dims of ", ShapeStr(a), " and ", ShapeStr(b), " do not broadcast"));
+    }
+    out[i] = x == 1 ? y : x;
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<GemmDesc> PlanFusedMatMul(DType dtype, absl::Span<const int64_t> a_shape,
@@ -201,19 +218,7 @@ absl::StatusOr<GemmDesc> PlanFusedMatMul(DType dtype, absl::Span<const int64_t> 
     return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: inner dimensions differ: ",
                                                    ShapeStr(a_shape), " and ", ShapeStr(b_shape)));
   }
-  // Output batch: numpy broadcast of both batch shapes.
-  const size_t rbatch = std::max(ra, rb) - 2;
-  std::vector<int64_t> out_batch(rbatch, 1);
-  for (size_t i = 0; i < rbatch; ++i) {
-    const int64_t x = i + ra - 2 >= rbatch ? a_shape[i + ra - 2 - rbatch] : 1;
-    const int64_t y = i + rb - 2 >= rbatch ? b_shape[i + rb - 2 - rbatch] : 1;
-    if (x != y && x != 1 && y != 1) {
-      return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: batch dims of ",
-                                                     ShapeStr(a_shape), " and ",
-                                                     ShapeStr(b_shape), " do not broadcast"));
-    }
-    out_batch[i] = x == 1 ? y : x;
-  }
+  ASSIGN_OR_RETURN(const std::vector<int64_t> out_batch, BroadcastBatch(a_shape, b_shape));
   std::vector<int64_t> out_shape = out_batch;
   out_shape.push_back(d.m);
   out_shape.push_back(d.n);
