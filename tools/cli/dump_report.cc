@@ -12,13 +12,38 @@
 
 namespace kiln::cli {
 
-std::string FormatOpCounts(const Graph& graph) {
-  std::map<std::string, int> counts;
-  for (const Node* n : graph.nodes()) ++counts[std::string(n->op_name())];
+namespace {
+
+// Counts ops by name; fused ops say what they fused (FusedMatMul's activation, a skip-norm's
+// kind), and ops inside fused-kernel bodies are counted into `inner`.
+void CountOps(const Graph& graph, std::map<std::string, int>& counts,
+              std::map<std::string, int>& inner) {
+  for (const Node* n : graph.nodes()) {
+    std::string op(n->op_name());
+    if (n->op() == OpKind::kFusedMatMul && n->attr_string("activation") != "none") {
+      op += "+" + n->attr_string("activation");
+    } else if (n->op() == OpKind::kSkipNormalization) {
+      op += "(" + n->attr_string("norm") + ")";
+    }
+    ++counts[op];
+    if (n->body() != nullptr) CountOps(*n->body(), inner, inner);
+  }
+}
+
+std::string Join(const std::map<std::string, int>& counts) {
   std::vector<std::string> items;
   for (const auto& [op, count] : counts) items.push_back(absl::StrCat(op, " ", count));
-  return absl::StrCat("// op counts: ", items.empty() ? "none" : absl::StrJoin(items, ", "),
-                      "\n");
+  return items.empty() ? "none" : absl::StrJoin(items, ", ");
+}
+
+}  // namespace
+
+std::string FormatOpCounts(const Graph& graph) {
+  std::map<std::string, int> counts, inner;
+  CountOps(graph, counts, inner);
+  std::string out = absl::StrCat("// op counts: ", Join(counts), "\n");
+  if (!inner.empty()) absl::StrAppend(&out, "// inside fused kernels: ", Join(inner), "\n");
+  return out;
 }
 
 std::string CommentLines(const std::string& text) {
