@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "frontend/onnx_import.h"
 #include "gtest/gtest.h"
+#include "tests/model_test_util.h"
 #include "ir/status_macros.h"
 #include "passes/pass_manager.h"
 #include "runtime/compare.h"
@@ -51,32 +52,9 @@ const std::map<std::string, Expected>& Table() {
   return *table;
 }
 
-// The shared data folder: beside the source tree, or beside the worktree folder holding it.
-std::optional<fs::path> SharedDir() {
-  for (const char* rel : {"/../shared", "/../../shared"}) {
-    fs::path p = fs::path(std::string(KILN_SOURCE_DIR) + rel);
-    std::error_code ec;
-    if (fs::is_directory(p / "models", ec)) return fs::canonical(p, ec);
-  }
-  return std::nullopt;
-}
+using ::kiln::testing::SharedDir;
 
-std::vector<fs::path> ModelDirs() {
-  std::vector<fs::path> roots = {fs::path(KILN_SOURCE_DIR) / "tests" / "models"};
-  if (auto shared = SharedDir()) {
-    roots.push_back(*shared / "models");
-    roots.push_back(*shared / "models-kv");
-  }
-  std::vector<fs::path> dirs;
-  for (const fs::path& root : roots) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(root, ec)) {
-      if (fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
-    }
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
+std::vector<fs::path> ModelDirs() { return ::kiln::testing::AllModelDirs(); }
 
 std::map<std::string, int> CountOps(const Graph& g) {
   std::map<std::string, int> counts;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "frontend/onnx_import.h"
 #include "gtest/gtest.h"
+#include "tests/model_test_util.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/shape_inference.h"
@@ -44,25 +45,7 @@ const absl::flat_hash_map<std::string, int>& LinearLayers() {
   return *table;
 }
 
-std::vector<fs::path> ModelDirs() {
-  std::vector<fs::path> roots = {fs::path(KILN_SOURCE_DIR) / "tests" / "models"};
-  for (const fs::path& shared :
-       {fs::path(KILN_SOURCE_DIR) / ".." / "shared", fs::path("/work/shared")}) {
-    if (!fs::is_directory(shared / "models")) continue;
-    roots.push_back(shared / "models");
-    roots.push_back(shared / "models-kv");
-    break;
-  }
-  std::vector<fs::path> dirs;
-  for (const fs::path& root : roots) {
-    if (!fs::is_directory(root)) continue;
-    for (const auto& e : fs::directory_iterator(root)) {
-      if (fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
-    }
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
+std::vector<fs::path> ModelDirs() { return ::kiln::testing::AllModelDirs(); }
 
 absl::Status RunPasses(Graph& graph, absl::string_view passes, PassContext& ctx) {
   ASSIGN_OR_RETURN(PassManager pm, BuildPipeline(passes));
