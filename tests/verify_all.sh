@@ -22,7 +22,8 @@ run() {  # run LABEL DIR...
 
 run shipped-models tests/models/*
 if [[ -d "$shared/models" ]]; then
-  run shared-models "$shared"/models/*
+  run shared-models "$shared"/models/* "$shared"/models-kv/*
+  run shared-models-O3 -O3 "$shared"/models/* "$shared"/models-kv/* tests/models/*
   run node-tests "$shared"/onnx-node-tests/test_*
   echo "node-test SKIP reasons (count, reason):"
   grep -E '^SKIP ' build/verify-node-tests.log |
