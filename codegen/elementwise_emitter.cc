@@ -52,10 +52,13 @@ std::vector<KernelBuffer> KernelBuffers(const Node& node, SourceWriter& names,
 absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std::string& name) {
   const Graph& body = *node.body();
   const std::vector<DimExpr>& domain = body.outputs()[0]->type().dims;
+  // Outputs of another shape but as many elements (views: [b,s,d] and [b*s,d]) are stored
+  // at the same flat offset, computed at their own index of it.
+  DimExpr count = body.outputs()[0]->type().NumElements();
   for (const Value* out : body.outputs()) {
-    if (out->type().dims != domain) {
+    if (out->type().dims != domain && out->type().NumElements() != count) {
       return absl::UnimplementedError(absl::StrCat(
-          "codegen: ", node.Describe(), ": outputs of different shapes (",
+          "codegen: ", node.Describe(), ": outputs of different sizes (",
           body.outputs()[0]->type().ToString(), ", ", out->type().ToString(), ")"));
     }
   }
@@ -85,7 +88,10 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
   emitter.SetDomain(idx, domain);
   for (int i = 0; i < node.num_outputs(); ++i) {
     const Value* out = body.outputs()[i];
-    ASSIGN_OR_RETURN(std::string value, emitter.ValueAt(out, idx));
+    Index out_idx = out->type().dims == domain
+                        ? idx
+                        : emitter.Delinearize("flat", out->type().dims);
+    ASSIGN_OR_RETURN(std::string value, emitter.ValueAt(out, out_idx));
     code.Line(absl::StrCat(output_vars[i], "[flat] = ", StoreConvert(out->type().dtype, value),
                            ";"));
   }

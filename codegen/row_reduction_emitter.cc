@@ -7,6 +7,7 @@
 #include "codegen/elementwise_emitter.h"
 #include "codegen/expr_emitter.h"
 #include "ir/status_macros.h"
+#include "passes/pattern.h"
 
 namespace kiln {
 namespace {
@@ -54,6 +55,49 @@ absl::Status ColumnLoop(const RowContext& ctx, ExprEmitter& e,
   e.Restore(std::move(saved));
   code.Close();
   return absl::OkStatus();
+}
+
+// `v` itself or the value it is a view of (Reshape/Squeeze/Unsqueeze/Flatten/Identity, which
+// keep the row-major order) when that has the row tensor's dims; else null.
+const Value* PeelViews(const Value* v, const std::vector<DimExpr>& dims) {
+  while (v != nullptr) {
+    if (v->type().dims == dims) return v;
+    const Node* n = v->producer();
+    if (n == nullptr) return nullptr;
+    OpKind op = n->op();
+    bool view = op == OpKind::kReshape || op == OpKind::kSqueeze || op == OpKind::kUnsqueeze ||
+                op == OpKind::kFlatten || op == OpKind::kIdentity;
+    if (!view || n->input(0)->type().NumElements() != v->type().NumElements()) return nullptr;
+    v = n->input(0);
+  }
+  return nullptr;
+}
+
+// An output that picks one position of a leading axis of a row-shaped value (a pooler's
+// Gather of the first token): stored by the rows at that position.
+struct RowSelect {
+  const Value* source;
+  int64_t axis;
+  DimExpr index;
+};
+
+std::optional<RowSelect> AsRowSelect(const Value* out, const std::vector<DimExpr>& dims) {
+  const Node* n = out->producer();
+  if (n == nullptr || n->op() != OpKind::kGather) return std::nullopt;
+  const Value* source = PeelViews(n->input(0), dims);
+  if (source != n->input(0)) return std::nullopt;
+  int64_t rank = static_cast<int64_t>(dims.size());
+  int64_t axis = n->attr_int("axis");
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank - 1) return std::nullopt;
+  const Value* index = n->input(1);
+  if (index->type().rank() != 0) return std::nullopt;
+  if (const Tensor* t = ConstantOf(index); t != nullptr && !IsFloat(t->dtype())) {
+    return RowSelect{source, axis, DimExpr(t->GetAsInt(0))};
+  }
+  const std::optional<std::vector<DimExpr>>& k = index->sym_value();
+  if (!k || k->size() != 1) return std::nullopt;
+  return RowSelect{source, axis, (*k)[0]};
 }
 
 // The statistics passes; returns the variables the output pass uses (max and 1/sum for
@@ -132,9 +176,27 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
   if (ctx.skip && r.num_outputs() > 1) e.Bind(r.output(1), idx, x);
   for (size_t i = 0; i < body.outputs().size(); ++i) {
     const Value* out = body.outputs()[i];
-    ASSIGN_OR_RETURN(std::string value, e.ValueAt(out, idx));
-    code.Line(absl::StrCat(output_vars[i], "[row * p.cols + c] = ",
-                           StoreConvert(out->type().dtype, value), ";"));
+    DType t = out->type().dtype;
+    if (const Value* src = PeelViews(out, ctx.dims)) {
+      ASSIGN_OR_RETURN(std::string value, e.ValueAt(src, idx));
+      code.Line(absl::StrCat(output_vars[i], "[row * p.cols + c] = ", StoreConvert(t, value), ";"));
+      continue;
+    }
+    std::optional<RowSelect> select = AsRowSelect(out, ctx.dims);
+    if (!select) {
+      return absl::UnimplementedError(absl::StrCat(
+          "codegen: ", r.Describe(), ": kernel output ", out->name(), " (",
+          out->type().ToString(), ") is neither row-shaped nor a row selection"));
+    }
+    ASSIGN_OR_RETURN(std::string value, e.ValueAt(select->source, idx));
+    Index out_idx = idx;
+    out_idx.erase(out_idx.begin() + select->axis);
+    std::string k = e.dims().Ref(select->index);
+    code.Open(absl::StrCat("if (", idx[select->axis], " == (", k, " < 0 ? ", k, " + ",
+                           e.dims().Ref(ctx.dims[select->axis]), " : ", k, "))"));
+    code.Line(absl::StrCat(output_vars[i], "[", e.Linearize(out_idx, out->type().dims), "] = ",
+                           StoreConvert(t, value), ";"));
+    code.Close();
   }
   e.Restore(std::move(saved));
   code.Close();
@@ -172,11 +234,6 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
       for (const Value* o : body.outputs()) {
         if (o == reduction.output(i)) return unsupported("mean/inv_std outputs are returned");
       }
-    }
-  }
-  for (const Value* out : body.outputs()) {
-    if (out->type().dims != dims) {
-      return unsupported(absl::StrCat("output ", out->name(), " is not row-shaped"));
     }
   }
   EmittedKernel kernel;
