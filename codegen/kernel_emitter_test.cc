@@ -177,6 +177,59 @@ TEST(KernelEmitterTest, SkipRmsNormStoresBothOutputs) {
   ExpectCompiles(*k);
 }
 
+constexpr char kNormViews[] = R"(
+graph main(%x: f32[batch,seq,8], %skip: f32[batch,seq,8]) {
+  %y: f32[batch,seq,8], %flat: f32[batch*seq,8], %first: f32[batch,8] = FusedKernel(%x, %skip) @fused_ln body
+    graph fused(%x: f32[batch,seq,8], %skip: f32[batch,seq,8]) {
+      %w: f32[8] = Constant() {value=tensor<f32[8]> [1, 2, 3, 4, 5, 6, 7, 8]} @w
+      %y: f32[batch,seq,8], %sum: f32[batch,seq,8] = SkipNormalization(%x, %skip, %w) {norm="layer"} @ln
+      %shape: i64[2] = Constant() {value=tensor<i64[2]> [-1, 8]} @shape
+      %flat: f32[batch*seq,8] = Reshape(%y, %shape) @view
+      %zero: i64[] = Constant() {value=tensor<i64[]> [0]} @zero
+      %first: f32[batch,8] = Gather(%y, %zero) {axis=1} @cls
+      return %y, %flat, %first
+    }
+  return %y, %flat, %first
+}
+)";
+
+TEST(KernelEmitterTest, RowKernelStoresViewsAndRowSelections) {
+  absl::StatusOr<EmittedKernel> k = EmitFirst(kNormViews);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->kind, EmittedKernel::Kind::kRowReduction);
+  EXPECT_EQ(k->block_size, 32);
+  const std::string& src = k->source;
+  // The view is the row value stored at the same offset; the Gather of token 0 is stored only
+  // by the rows of token 0, at its own offset.
+  for (const char* s : {"out_flat[row * p.cols + c] = y;", "out_y[row * p.cols + c] = y;",
+                        "if (j1 == ((kiln_i64)0 < 0", "out_first[(rest) * (kiln_i64)8 + c] = y;",
+                        "const float y = (x_6 - mean) * inv_std * (float)w;"}) {
+    EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
+  }
+  ExpectCompiles(*k);
+}
+
+constexpr char kTwoShapes[] = R"(
+graph main(%x: f32[batch,4,8]) {
+  %a: f32[batch,4,8], %b: f32[batch,32] = FusedKernel(%x) @fused_relu body
+    graph fused(%x: f32[batch,4,8]) {
+      %a: f32[batch,4,8] = Relu(%x) @relu
+      %shape: i64[2] = Constant() {value=tensor<i64[2]> [0, 32]} @shape
+      %b: f32[batch,32] = Reshape(%a, %shape) @view
+      return %a, %b
+    }
+  return %a, %b
+}
+)";
+
+TEST(KernelEmitterTest, ElementwiseOutputsOfOtherShapesShareTheFlatOffset) {
+  absl::StatusOr<EmittedKernel> k = EmitFirst(kTwoShapes);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_TRUE(absl::StrContains(k->source, "out_b[flat] = ")) << k->source;
+  EXPECT_TRUE(absl::StrContains(k->source, "// view (Reshape) -> b: f32[batch,32]")) << k->source;
+  ExpectCompiles(*k);
+}
+
 TEST(KernelEmitterTest, RefusesWhatItCannotEmit) {
   constexpr char kReduceSum[] = R"(
 graph main(%x: f32[4,8]) {
