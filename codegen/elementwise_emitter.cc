@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "codegen/expr_emitter.h"
 #include "ir/status_macros.h"
+#include "passes/pattern.h"
 
 namespace kiln {
 namespace {
@@ -22,6 +23,92 @@ std::vector<DimExpr> BroadcastStrides(const std::vector<DimExpr>& in,
     stride = stride * in[d];
   }
   return strides;
+}
+
+// Elements per thread when the body is a pure same-shape map whose inputs and outputs all
+// have one element size of 2 to 8 bytes (so 16 bytes hold 2 to 8 of them); else 1.
+int VectorWidth(const Node& node) {
+  const Graph& body = *node.body();
+  const std::vector<DimExpr>& domain = body.outputs()[0]->type().dims;
+  if (domain.empty()) return 1;
+  size_t size = DTypeSize(body.outputs()[0]->type().dtype);
+  auto same = [&](const Value* v) {
+    return v->type().dims == domain && DTypeSize(v->type().dtype) == size;
+  };
+  for (const Value* v : body.inputs()) {
+    if (!same(v)) return 1;
+  }
+  for (const Node* n : body.nodes()) {
+    if (n->op() == OpKind::kConstant) {
+      const Tensor* t = ConstantOf(n->output(0));
+      if (t == nullptr || t->num_elements() != 1) return 1;
+      continue;
+    }
+    FusionKind kind = GetOpInfo(n->op()).fusion;
+    if (n->op() == OpKind::kExpand ||
+        (kind != FusionKind::kElementwise && kind != FusionKind::kBroadcast)) {
+      return 1;
+    }
+    if (n->output(0)->type().dims != domain) return 1;
+  }
+  for (const Value* v : body.outputs()) {
+    if (!same(v)) return 1;
+  }
+  return size >= 2 && size <= 8 ? static_cast<int>(16 / size) : 1;
+}
+
+// The vectorised loop: each thread loads 16 bytes of every input, computes `width` lanes
+// (each lane's inputs bound to its loaded element) and stores 16 bytes of every output.
+absl::Status EmitVectorLoop(const Node& node, int width, const std::vector<std::string>& in_vars,
+                            const std::vector<std::string>& out_vars, ExprEmitter& e) {
+  const Graph& body = *node.body();
+  SourceWriter& code = e.code();
+  code.Open(absl::StrCat("for (kiln_i64 vec = (kiln_i64)blockIdx.x * blockDim.x + threadIdx.x; "
+                         "vec < p.n / ", width, "; vec += (kiln_i64)gridDim.x * blockDim.x)"));
+  std::vector<std::string> in_lanes, out_lanes, out_vecs;
+  for (size_t k = 0; k < in_vars.size(); ++k) {
+    std::string st = StorageType(body.inputs()[k]->type().dtype);
+    std::string v = e.Let("kiln_vec16", in_vars[k] + "_vec",
+                          absl::StrCat("kiln_load16(", in_vars[k], " + vec * ", width, ")"));
+    in_lanes.push_back(e.Let(st + "*", in_vars[k] + "_lanes",
+                             absl::StrCat("reinterpret_cast<const ", st, "*>(&", v, ")")));
+  }
+  for (size_t i = 0; i < out_vars.size(); ++i) {
+    std::string st = StorageType(body.outputs()[i]->type().dtype);
+    std::string v = code.FreshName(out_vars[i] + "_vec");
+    out_vecs.push_back(v);
+    code.Line(absl::StrCat("kiln_vec16 ", v, ";"));
+    out_lanes.push_back(code.FreshName(out_vars[i] + "_lanes"));
+    code.Line(absl::StrCat(st, "* const ", out_lanes.back(), " = reinterpret_cast<", st, "*>(&", v,
+                           ");"));
+  }
+  size_t rank = body.outputs()[0]->type().dims.size();
+  for (int lane = 0; lane < width; ++lane) {
+    code.Comment(absl::StrCat("lane ", lane));
+    ExprEmitter::Memo saved = e.Save();
+    // Every value of a pure map is read at the element's own index, so any index naming the
+    // lane keys the bindings; it never reaches the code.
+    Index idx(rank, absl::StrCat("lane", lane));
+    for (size_t k = 0; k < in_vars.size(); ++k) {
+      DType t = body.inputs()[k]->type().dtype;
+      e.Bind(body.inputs()[k], idx,
+             e.Let(ComputeType(t), body.inputs()[k]->name(),
+                   LoadConvert(t, absl::StrCat(in_lanes[k], "[", lane, "]"))));
+    }
+    for (size_t i = 0; i < out_vars.size(); ++i) {
+      const Value* out = body.outputs()[i];
+      ASSIGN_OR_RETURN(std::string value, e.ValueAt(out, idx));
+      code.Line(absl::StrCat(out_lanes[i], "[", lane, "] = ",
+                             StoreConvert(out->type().dtype, value), ";"));
+    }
+    e.Restore(std::move(saved));
+  }
+  for (size_t i = 0; i < out_vars.size(); ++i) {
+    code.Line(absl::StrCat("kiln_store16(", out_vars[i], " + vec * ", width, ", ", out_vecs[i],
+                           ");"));
+  }
+  code.Close();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -67,15 +154,22 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
   kernel.name = name;
   kernel.domain = domain;
   SourceWriter globals, code;
-  for (const char* reserved : {"p", "flat", "rest"}) code.FreshName(reserved);
+  for (const char* reserved : {"p", "flat", "rest", "vec"}) code.FreshName(reserved);
   std::vector<std::string> params, input_vars, output_vars;
   kernel.buffers = KernelBuffers(node, code, &params, &input_vars, &output_vars);
   DimTable dims;
   ExprEmitter emitter(body, input_vars, code, globals, dims, name);
 
   code.Indent();
-  code.Open("for (kiln_i64 flat = (kiln_i64)blockIdx.x * blockDim.x + threadIdx.x; flat < p.n; "
-            "flat += (kiln_i64)gridDim.x * blockDim.x)");
+  kernel.vector_width = VectorWidth(node);
+  std::string first = "(kiln_i64)blockIdx.x * blockDim.x + threadIdx.x";
+  if (kernel.vector_width > 1) {
+    RETURN_IF_ERROR(EmitVectorLoop(node, kernel.vector_width, input_vars, output_vars, emitter));
+    // The tail the vectors did not cover.
+    first = absl::StrCat("p.n / ", kernel.vector_width, " * ", kernel.vector_width, " + ", first);
+  }
+  code.Open(absl::StrCat("for (kiln_i64 flat = ", first, "; flat < p.n; "
+                         "flat += (kiln_i64)gridDim.x * blockDim.x)"));
   // The domain index, innermost dim first.
   Index idx(domain.size());
   std::string rest = "flat";

@@ -43,6 +43,7 @@ std::string EmittedKernel::LaunchSummary() const {
   std::string s = absl::StrCat(name, ": block ", block_size, ", ");
   if (kind == Kind::kElementwise) {
     absl::StrAppend(&s, "grid-stride over [", JoinDims(domain), "]");
+    if (vector_width > 1) absl::StrAppend(&s, ", ", vector_width, " per 16-byte vector");
   } else {
     absl::StrAppend(&s, "one block per row, rows=", rows.ToString(), " cols=", cols.ToString());
   }

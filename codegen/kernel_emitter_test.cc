@@ -230,6 +230,36 @@ TEST(KernelEmitterTest, ElementwiseOutputsOfOtherShapesShareTheFlatOffset) {
   ExpectCompiles(*k);
 }
 
+constexpr char kSwiGlu[] = R"(
+graph main(%g: f16[batch,seq,176], %u: f16[batch,seq,176]) {
+  %y: f16[batch,seq,176] = FusedKernel(%g, %u) @fused_swiglu body
+    graph fused(%g: f16[batch,seq,176], %u: f16[batch,seq,176]) {
+      %two: f16[] = Constant() {value=tensor<f16[]> [2]} @two
+      %s: f16[batch,seq,176] = SwiGlu(%g, %u) @swiglu
+      %y: f16[batch,seq,176] = Mul(%s, %two) @twice
+      return %y
+    }
+  return %y
+}
+)";
+
+TEST(KernelEmitterTest, PureMapsUse16ByteVectors) {
+  absl::StatusOr<EmittedKernel> k = EmitFirst(kSwiGlu);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->vector_width, 8);
+  const std::string& src = k->source;
+  for (const char* s : {"vec < p.n / 8", "kiln_load16(g + vec * 8)", "// lane 7",
+                        "kiln_store16(out_y + vec * 8, out_y_vec);",
+                        "for (kiln_i64 flat = p.n / 8 * 8 + ", "(kiln_silu(g_", " * 2.0f)"}) {
+    EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
+  }
+  ExpectCompiles(*k);
+  // A broadcast operand keeps the scalar loop.
+  absl::StatusOr<EmittedKernel> broadcast = EmitFirst(kElementwise);
+  ASSERT_TRUE(broadcast.ok());
+  EXPECT_EQ(broadcast->vector_width, 1);
+}
+
 TEST(KernelEmitterTest, RefusesWhatItCannotEmit) {
   constexpr char kReduceSum[] = R"(
 graph main(%x: f32[4,8]) {
