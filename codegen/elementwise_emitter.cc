@@ -63,8 +63,10 @@ absl::Status EmitVectorLoop(const Node& node, int width, const std::vector<std::
                             const std::vector<std::string>& out_vars, ExprEmitter& e) {
   const Graph& body = *node.body();
   SourceWriter& code = e.code();
-  code.Open(absl::StrCat("for (kiln_i64 vec = (kiln_i64)blockIdx.x * blockDim.x + threadIdx.x; "
-                         "vec < p.n / ", width, "; vec += (kiln_i64)gridDim.x * blockDim.x)"));
+  code.Open(
+      absl::StrCat("for (kiln_i64 vec = (kiln_i64)blockIdx.x * blockDim.x + threadIdx.x; "
+                   "vec < p.n / ",
+                   width, "; vec += (kiln_i64)gridDim.x * blockDim.x)"));
   std::vector<std::string> in_lanes, out_lanes, out_vecs;
   for (size_t k = 0; k < in_vars.size(); ++k) {
     std::string st = StorageType(body.inputs()[k]->type().dtype);
@@ -98,14 +100,14 @@ absl::Status EmitVectorLoop(const Node& node, int width, const std::vector<std::
     for (size_t i = 0; i < out_vars.size(); ++i) {
       const Value* out = body.outputs()[i];
       ASSIGN_OR_RETURN(std::string value, e.ValueAt(out, idx));
-      code.Line(absl::StrCat(out_lanes[i], "[", lane, "] = ",
-                             StoreConvert(out->type().dtype, value), ";"));
+      code.Line(absl::StrCat(out_lanes[i], "[", lane,
+                             "] = ", StoreConvert(out->type().dtype, value), ";"));
     }
     e.Restore(std::move(saved));
   }
   for (size_t i = 0; i < out_vars.size(); ++i) {
-    code.Line(absl::StrCat("kiln_store16(", out_vars[i], " + vec * ", width, ", ", out_vecs[i],
-                           ");"));
+    code.Line(
+        absl::StrCat("kiln_store16(", out_vars[i], " + vec * ", width, ", ", out_vecs[i], ");"));
   }
   code.Close();
   return absl::OkStatus();
@@ -144,9 +146,9 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
   DimExpr count = body.outputs()[0]->type().NumElements();
   for (const Value* out : body.outputs()) {
     if (out->type().dims != domain && out->type().NumElements() != count) {
-      return absl::UnimplementedError(absl::StrCat(
-          "codegen: ", node.Describe(), ": outputs of different sizes (",
-          body.outputs()[0]->type().ToString(), ", ", out->type().ToString(), ")"));
+      return absl::UnimplementedError(
+          absl::StrCat("codegen: ", node.Describe(), ": outputs of different sizes (",
+                       body.outputs()[0]->type().ToString(), ", ", out->type().ToString(), ")"));
     }
   }
   EmittedKernel kernel;
@@ -168,7 +170,8 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
     // The tail the vectors did not cover.
     first = absl::StrCat("p.n / ", kernel.vector_width, " * ", kernel.vector_width, " + ", first);
   }
-  code.Open(absl::StrCat("for (kiln_i64 flat = ", first, "; flat < p.n; "
+  code.Open(absl::StrCat("for (kiln_i64 flat = ", first,
+                         "; flat < p.n; "
                          "flat += (kiln_i64)gridDim.x * blockDim.x)"));
   // The domain index, innermost dim first.
   Index idx(domain.size());
@@ -182,12 +185,11 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
   emitter.SetDomain(idx, domain);
   for (int i = 0; i < node.num_outputs(); ++i) {
     const Value* out = body.outputs()[i];
-    Index out_idx = out->type().dims == domain
-                        ? idx
-                        : emitter.Delinearize("flat", out->type().dims);
+    Index out_idx =
+        out->type().dims == domain ? idx : emitter.Delinearize("flat", out->type().dims);
     ASSIGN_OR_RETURN(std::string value, emitter.ValueAt(out, out_idx));
-    code.Line(absl::StrCat(output_vars[i], "[flat] = ", StoreConvert(out->type().dtype, value),
-                           ";"));
+    code.Line(
+        absl::StrCat(output_vars[i], "[flat] = ", StoreConvert(out->type().dtype, value), ";"));
   }
   code.Close();
   code.Dedent();

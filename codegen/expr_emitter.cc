@@ -23,18 +23,30 @@ std::string ComputeType(DType t) {
   switch (t) {
     case DType::kF16:
     case DType::kBF16:
-    case DType::kF32: return "float";
-    case DType::kF64: return "double";
-    case DType::kBool: return "bool";
-    case DType::kI8: return "signed char";
-    case DType::kI16: return "short";
-    case DType::kI32: return "int";
-    case DType::kI64: return "kiln_i64";
-    case DType::kU8: return "unsigned char";
-    case DType::kU16: return "unsigned short";
-    case DType::kU32: return "unsigned int";
-    case DType::kU64: return "kiln_u64";
-    default: return "";
+    case DType::kF32:
+      return "float";
+    case DType::kF64:
+      return "double";
+    case DType::kBool:
+      return "bool";
+    case DType::kI8:
+      return "signed char";
+    case DType::kI16:
+      return "short";
+    case DType::kI32:
+      return "int";
+    case DType::kI64:
+      return "kiln_i64";
+    case DType::kU8:
+      return "unsigned char";
+    case DType::kU16:
+      return "unsigned short";
+    case DType::kU32:
+      return "unsigned int";
+    case DType::kU64:
+      return "kiln_u64";
+    default:
+      return "";
   }
 }
 
@@ -50,11 +62,11 @@ std::string Literal(DType t, double value) {
     return absl::StrCat("(", ComputeType(t), ")", static_cast<int64_t>(value), "LL");
   }
   bool is_double = t == DType::kF64;
-  if (std::isnan(value)) return is_double ? "__longlong_as_double(0x7ff8000000000000LL)"
-                                          : "__int_as_float(0x7fc00000)";
+  if (std::isnan(value))
+    return is_double ? "__longlong_as_double(0x7ff8000000000000LL)" : "__int_as_float(0x7fc00000)";
   if (std::isinf(value)) {
-    std::string inf = is_double ? "__longlong_as_double(0x7ff0000000000000LL)"
-                                : "__int_as_float(0x7f800000)";
+    std::string inf =
+        is_double ? "__longlong_as_double(0x7ff0000000000000LL)" : "__int_as_float(0x7f800000)";
     return value < 0 ? absl::StrCat("(-", inf, ")") : inf;
   }
   char buf[64];
@@ -160,11 +172,13 @@ absl::StatusOr<std::string> ExprEmitter::ValueAt(const Value* v, const Index& id
     ASSIGN_OR_RETURN(result, LoadInput(it->second, v, idx));
   } else {
     const Node* n = v->producer();
-    if (n == nullptr) return absl::InternalError(absl::StrCat("value ", v->name(), " has no producer"));
+    if (n == nullptr)
+      return absl::InternalError(absl::StrCat("value ", v->name(), " has no producer"));
     if (n->num_outputs() != 1) {
-      return absl::UnimplementedError(absl::StrCat(
-          "codegen: ", n->Describe(), " has several outputs; only a reduction kernel's own "
-          "reduction may"));
+      return absl::UnimplementedError(
+          absl::StrCat("codegen: ", n->Describe(),
+                       " has several outputs; only a reduction kernel's own "
+                       "reduction may"));
     }
     code_.Comment(absl::StrCat(n->name(), " (", n->op_name(), ") -> ", v->name(), ": ",
                                v->type().ToString()));
@@ -194,8 +208,7 @@ absl::StatusOr<std::string> ExprEmitter::LoadInput(int k, const Value* v, const 
   bool direct = !domain_.empty() && dims.size() <= domain_.size();
   size_t shift = direct ? domain_.size() - dims.size() : 0;
   for (size_t d = 0; direct && d < dims.size(); ++d) {
-    direct = idx[d] == domain_[d + shift] ||
-             (idx[d] == "(kiln_i64)0" && dims[d] == DimExpr(1));
+    direct = idx[d] == domain_[d + shift] || (idx[d] == "(kiln_i64)0" && dims[d] == DimExpr(1));
   }
   if (direct) {
     std::vector<std::string> terms;
@@ -207,8 +220,7 @@ absl::StatusOr<std::string> ExprEmitter::LoadInput(int k, const Value* v, const 
     offset = Linearize(idx, dims);
   }
   DType t = v->type().dtype;
-  return Let(ComputeType(t), v->name(),
-             LoadConvert(t, absl::StrCat(inputs_[k], "[", offset, "]")));
+  return Let(ComputeType(t), v->name(), LoadConvert(t, absl::StrCat(inputs_[k], "[", offset, "]")));
 }
 
 absl::StatusOr<std::string> ExprEmitter::EmitConstant(const Node& n, const Index& idx) {
@@ -227,8 +239,8 @@ absl::StatusOr<std::string> ExprEmitter::EmitConstant(const Node& n, const Index
   if (inserted) {
     // Tables of all kernels share the module's scope; reserve the name among locals too.
     it->second = code_.FreshName(globals_.FreshName(absl::StrCat(table_prefix_, "_", v->name())));
-    globals_.Comment(absl::StrCat(n.name(), " (Constant) -> ", v->name(), ": ",
-                                  v->type().ToString()));
+    globals_.Comment(
+        absl::StrCat(n.name(), " (Constant) -> ", v->name(), ": ", v->type().ToString()));
     std::vector<std::string> elems;
     for (int64_t i = 0; i < t->num_elements(); ++i) elems.push_back(element(i));
     globals_.Line(absl::StrCat("__device__ const ", ComputeType(dt), " ", it->second, "[",

@@ -15,28 +15,47 @@ std::string Math(absl::string_view name, const std::string& ct) {
 absl::StatusOr<std::string> Unary(const Node& n, const std::string& ct, const std::string& a) {
   bool fp = ct == "float" || ct == "double";
   switch (n.op()) {
-    case OpKind::kAbs: return fp ? Math("fabs", ct) + "(" + a + ")" : "(" + a + " < 0 ? -" + a + " : " + a + ")";
-    case OpKind::kNeg: return "(-" + a + ")";
-    case OpKind::kExp: return Math("exp", ct) + "(" + a + ")";
-    case OpKind::kLog: return Math("log", ct) + "(" + a + ")";
-    case OpKind::kSqrt: return Math("sqrt", ct) + "(" + a + ")";
-    case OpKind::kReciprocal: return "((" + ct + ")1 / " + a + ")";
-    case OpKind::kSin: return Math("sin", ct) + "(" + a + ")";
-    case OpKind::kCos: return Math("cos", ct) + "(" + a + ")";
-    case OpKind::kTanh: return Math("tanh", ct) + "(" + a + ")";
-    case OpKind::kErf: return Math("erf", ct) + "(" + a + ")";
-    case OpKind::kFloor: return Math("floor", ct) + "(" + a + ")";
-    case OpKind::kCeil: return Math("ceil", ct) + "(" + a + ")";
-    case OpKind::kSigmoid: return "kiln_sigmoid(" + a + ")";
-    case OpKind::kSilu: return "kiln_silu(" + a + ")";
-    case OpKind::kRelu: return "(" + a + " > (" + ct + ")0 ? " + a + " : (" + ct + ")0)";
-    case OpKind::kNot: return "(!" + a + ")";
-    case OpKind::kIdentity: return a;
-    case OpKind::kIsNaN: return "(" + a + " != " + a + ")";
+    case OpKind::kAbs:
+      return fp ? Math("fabs", ct) + "(" + a + ")" : "(" + a + " < 0 ? -" + a + " : " + a + ")";
+    case OpKind::kNeg:
+      return "(-" + a + ")";
+    case OpKind::kExp:
+      return Math("exp", ct) + "(" + a + ")";
+    case OpKind::kLog:
+      return Math("log", ct) + "(" + a + ")";
+    case OpKind::kSqrt:
+      return Math("sqrt", ct) + "(" + a + ")";
+    case OpKind::kReciprocal:
+      return "((" + ct + ")1 / " + a + ")";
+    case OpKind::kSin:
+      return Math("sin", ct) + "(" + a + ")";
+    case OpKind::kCos:
+      return Math("cos", ct) + "(" + a + ")";
+    case OpKind::kTanh:
+      return Math("tanh", ct) + "(" + a + ")";
+    case OpKind::kErf:
+      return Math("erf", ct) + "(" + a + ")";
+    case OpKind::kFloor:
+      return Math("floor", ct) + "(" + a + ")";
+    case OpKind::kCeil:
+      return Math("ceil", ct) + "(" + a + ")";
+    case OpKind::kSigmoid:
+      return "kiln_sigmoid(" + a + ")";
+    case OpKind::kSilu:
+      return "kiln_silu(" + a + ")";
+    case OpKind::kRelu:
+      return "(" + a + " > (" + ct + ")0 ? " + a + " : (" + ct + ")0)";
+    case OpKind::kNot:
+      return "(!" + a + ")";
+    case OpKind::kIdentity:
+      return a;
+    case OpKind::kIsNaN:
+      return "(" + a + " != " + a + ")";
     case OpKind::kGelu:
       return (n.attr_string("approximate") == "tanh" ? "kiln_gelu_tanh(" : "kiln_gelu(") + a + ")";
-    default: return absl::UnimplementedError(absl::StrCat("codegen: op ", n.op_name(), " (",
-                                                          n.Describe(), ") is not supported"));
+    default:
+      return absl::UnimplementedError(
+          absl::StrCat("codegen: op ", n.op_name(), " (", n.Describe(), ") is not supported"));
   }
 }
 
@@ -44,26 +63,44 @@ absl::StatusOr<std::string> Binary(const Node& n, const std::string& ct, const s
                                    const std::string& b) {
   bool fp = ct == "float" || ct == "double";
   switch (n.op()) {
-    case OpKind::kAdd: return "(" + a + " + " + b + ")";
-    case OpKind::kSub: return "(" + a + " - " + b + ")";
-    case OpKind::kMul: return "(" + a + " * " + b + ")";
-    case OpKind::kDiv: return "(" + a + " / " + b + ")";
-    case OpKind::kPow: return Math("pow", fp ? ct : "double") + "(" + a + ", (" + (fp ? ct : "double") + ")" + b + ")";
+    case OpKind::kAdd:
+      return "(" + a + " + " + b + ")";
+    case OpKind::kSub:
+      return "(" + a + " - " + b + ")";
+    case OpKind::kMul:
+      return "(" + a + " * " + b + ")";
+    case OpKind::kDiv:
+      return "(" + a + " / " + b + ")";
+    case OpKind::kPow:
+      return Math("pow", fp ? ct : "double") + "(" + a + ", (" + (fp ? ct : "double") + ")" + b +
+             ")";
     case OpKind::kMod:
-      if (fp || n.attr_int("fmod") != 0) return fp ? Math("fmod", ct) + "(" + a + ", " + b + ")" : "(" + a + " % " + b + ")";
+      if (fp || n.attr_int("fmod") != 0)
+        return fp ? Math("fmod", ct) + "(" + a + ", " + b + ")" : "(" + a + " % " + b + ")";
       return "kiln_imod(" + a + ", " + b + ")";
-    case OpKind::kAnd: return "(" + a + " && " + b + ")";
-    case OpKind::kOr: return "(" + a + " || " + b + ")";
-    case OpKind::kMax: return fp ? Math("fmax", ct) + "(" + a + ", " + b + ")" : "kiln_max(" + a + ", " + b + ")";
-    case OpKind::kMin: return fp ? Math("fmin", ct) + "(" + a + ", " + b + ")" : "kiln_min(" + a + ", " + b + ")";
-    case OpKind::kEqual: return "(" + a + " == " + b + ")";
-    case OpKind::kLess: return "(" + a + " < " + b + ")";
-    case OpKind::kLessOrEqual: return "(" + a + " <= " + b + ")";
-    case OpKind::kGreater: return "(" + a + " > " + b + ")";
-    case OpKind::kGreaterOrEqual: return "(" + a + " >= " + b + ")";
-    case OpKind::kSwiGlu: return "(kiln_silu(" + a + ") * " + b + ")";
-    default: return absl::UnimplementedError(absl::StrCat("codegen: op ", n.op_name(), " (",
-                                                          n.Describe(), ") is not supported"));
+    case OpKind::kAnd:
+      return "(" + a + " && " + b + ")";
+    case OpKind::kOr:
+      return "(" + a + " || " + b + ")";
+    case OpKind::kMax:
+      return fp ? Math("fmax", ct) + "(" + a + ", " + b + ")" : "kiln_max(" + a + ", " + b + ")";
+    case OpKind::kMin:
+      return fp ? Math("fmin", ct) + "(" + a + ", " + b + ")" : "kiln_min(" + a + ", " + b + ")";
+    case OpKind::kEqual:
+      return "(" + a + " == " + b + ")";
+    case OpKind::kLess:
+      return "(" + a + " < " + b + ")";
+    case OpKind::kLessOrEqual:
+      return "(" + a + " <= " + b + ")";
+    case OpKind::kGreater:
+      return "(" + a + " > " + b + ")";
+    case OpKind::kGreaterOrEqual:
+      return "(" + a + " >= " + b + ")";
+    case OpKind::kSwiGlu:
+      return "(kiln_silu(" + a + ") * " + b + ")";
+    default:
+      return absl::UnimplementedError(
+          absl::StrCat("codegen: op ", n.op_name(), " (", n.Describe(), ") is not supported"));
   }
 }
 
@@ -102,18 +139,20 @@ absl::StatusOr<std::string> ExprEmitter::EmitElementwise(const Node& n, const In
     expr = args[0];
     bool fp = ct == "float" || ct == "double";
     if (n.num_inputs() > 1 && !args[1].empty()) {
-      expr = fp ? Math("fmax", ct) + "(" + expr + ", " + args[1] + ")" : "kiln_max(" + expr + ", " + args[1] + ")";
+      expr = fp ? Math("fmax", ct) + "(" + expr + ", " + args[1] + ")"
+                : "kiln_max(" + expr + ", " + args[1] + ")";
     }
     if (n.num_inputs() > 2 && !args[2].empty()) {
-      expr = fp ? Math("fmin", ct) + "(" + expr + ", " + args[2] + ")" : "kiln_min(" + expr + ", " + args[2] + ")";
+      expr = fp ? Math("fmin", ct) + "(" + expr + ", " + args[2] + ")"
+                : "kiln_min(" + expr + ", " + args[2] + ")";
     }
   } else if (n.num_inputs() == 1) {
     ASSIGN_OR_RETURN(expr, Unary(n, in_ct, args[0]));
   } else if (n.num_inputs() == 2) {
     ASSIGN_OR_RETURN(expr, Binary(n, in_ct, args[0], args[1]));
   } else {
-    return absl::UnimplementedError(absl::StrCat("codegen: op ", n.op_name(), " (",
-                                                 n.Describe(), ") is not supported"));
+    return absl::UnimplementedError(
+        absl::StrCat("codegen: op ", n.op_name(), " (", n.Describe(), ") is not supported"));
   }
   // Float results that are 16-bit in the graph stay fp32 in registers, as the mixed-precision
   // pass's Casts and the stores round where the graph does.
@@ -143,13 +182,16 @@ absl::StatusOr<std::string> ExprEmitter::EmitInjective(const Node& n, const Inde
       for (size_t d = 0; d < perm.size() && d < idx.size(); ++d) in_idx[perm[d]] = idx[d];
       return ValueAt(in, in_idx);
     }
-    case OpKind::kSlice: return EmitSlice(n, idx);
-    case OpKind::kConcat: return EmitConcat(n, idx);
+    case OpKind::kSlice:
+      return EmitSlice(n, idx);
+    case OpKind::kConcat:
+      return EmitConcat(n, idx);
     case OpKind::kGather:
-    case OpKind::kGatherElements: return EmitGather(n, idx);
+    case OpKind::kGatherElements:
+      return EmitGather(n, idx);
     default:
-      return absl::UnimplementedError(absl::StrCat("codegen: op ", n.op_name(), " (",
-                                                   n.Describe(), ") is not supported"));
+      return absl::UnimplementedError(
+          absl::StrCat("codegen: op ", n.op_name(), " (", n.Describe(), ") is not supported"));
   }
 }
 
@@ -163,24 +205,29 @@ absl::StatusOr<std::string> ExprEmitter::EmitSlice(const Node& n, const Index& i
   std::optional<std::vector<DimExpr>> steps =
       n.input(4) ? IntsOf(n.input(4)) : std::optional<std::vector<DimExpr>>(std::vector<DimExpr>{});
   if (!starts || !axes || !steps) {
-    return absl::UnimplementedError(absl::StrCat("codegen: ", n.Describe(),
-                                                 ": Slice starts/axes/steps must be known"));
+    return absl::UnimplementedError(
+        absl::StrCat("codegen: ", n.Describe(), ": Slice starts/axes/steps must be known"));
   }
   Index in_idx = idx;
   for (size_t i = 0; i < starts->size(); ++i) {
     int64_t axis = static_cast<int64_t>(i);
     if (!axes->empty()) {
       std::optional<int64_t> a = i < axes->size() ? (*axes)[i].as_const() : std::nullopt;
-      if (!a) return absl::UnimplementedError(absl::StrCat("codegen: ", n.Describe(), ": symbolic Slice axes"));
+      if (!a)
+        return absl::UnimplementedError(
+            absl::StrCat("codegen: ", n.Describe(), ": symbolic Slice axes"));
       axis = *a < 0 ? *a + rank : *a;
     }
     int64_t step = 1;
     if (!steps->empty()) {
       std::optional<int64_t> s = i < steps->size() ? (*steps)[i].as_const() : std::nullopt;
-      if (!s || *s == 0) return absl::UnimplementedError(absl::StrCat("codegen: ", n.Describe(), ": Slice steps must be nonzero constants"));
+      if (!s || *s == 0)
+        return absl::UnimplementedError(
+            absl::StrCat("codegen: ", n.Describe(), ": Slice steps must be nonzero constants"));
       step = *s;
     }
-    if (axis < 0 || axis >= rank) return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": Slice axis out of range"));
+    if (axis < 0 || axis >= rank)
+      return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": Slice axis out of range"));
     // ONNX clamps starts to [0, dim] (or [0, dim-1] with a negative step).
     std::string dim = dims_.Ref(in_dims[axis]);
     std::string raw = dims_.Ref((*starts)[i]);
@@ -228,7 +275,8 @@ absl::StatusOr<std::string> ExprEmitter::EmitGather(const Node& n, const Index& 
   int64_t rank = static_cast<int64_t>(data_dims.size());
   int64_t axis = n.attr_int("axis");
   if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": axis out of range"));
+  if (axis < 0 || axis >= rank)
+    return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": axis out of range"));
   Index data_idx, indices_idx;
   if (n.op() == OpKind::kGatherElements) {
     indices_idx = idx;
@@ -241,9 +289,9 @@ absl::StatusOr<std::string> ExprEmitter::EmitGather(const Node& n, const Index& 
     data_idx.insert(data_idx.end(), idx.begin() + axis + q, idx.end());
   }
   ASSIGN_OR_RETURN(std::string raw, ValueAt(indices, indices_idx));
-  data_idx[axis] = Let("kiln_i64", "index",
-                       absl::StrCat("kiln_wrap_index((kiln_i64)", raw, ", ",
-                                    dims_.Ref(data_dims[axis]), ")"));
+  data_idx[axis] =
+      Let("kiln_i64", "index",
+          absl::StrCat("kiln_wrap_index((kiln_i64)", raw, ", ", dims_.Ref(data_dims[axis]), ")"));
   return ValueAt(data, data_idx);
 }
 

@@ -13,9 +13,8 @@ namespace kiln {
 namespace {
 
 std::string JoinDims(const std::vector<DimExpr>& dims) {
-  return absl::StrJoin(dims, ", ", [](std::string* out, const DimExpr& d) {
-    absl::StrAppend(out, d.ToString());
-  });
+  return absl::StrJoin(
+      dims, ", ", [](std::string* out, const DimExpr& d) { absl::StrAppend(out, d.ToString()); });
 }
 
 absl::Status CheckTypes(const Node& node, const Graph& body) {
@@ -85,8 +84,8 @@ absl::StatusOr<EmittedKernel> EmitKernel(const Node& fused_kernel_node,
                                                    ") is not supported"));
     }
     if (reduction != nullptr) {
-      return absl::UnimplementedError(absl::StrCat("codegen: ", node.Describe(),
-                                                   ": more than one reduction in the body"));
+      return absl::UnimplementedError(
+          absl::StrCat("codegen: ", node.Describe(), ": more than one reduction in the body"));
     }
     reduction = n;
   }

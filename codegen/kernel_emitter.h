@@ -48,7 +48,8 @@ struct EmittedKernel {
 };
 
 // Emits the kernel for `fused_kernel_node` (a FusedKernel). Its symbol is `kernel_name` (a C
-// identifier, unique in the module), or "kiln_" + the sanitized node name when empty. Unimplemented names the op it cannot emit.
+// identifier, unique in the module), or "kiln_" + the sanitized node name when empty. Unimplemented
+// names the op it cannot emit.
 absl::StatusOr<EmittedKernel> EmitKernel(const Node& fused_kernel_node,
                                          absl::string_view kernel_name = "");
 

@@ -57,10 +57,11 @@ TEST(KernelEmitterTest, ElementwiseKernelCommentsEveryNodeAndBroadcasts) {
   EXPECT_EQ(k->kind, EmittedKernel::Kind::kElementwise);
   EXPECT_EQ(k->name, "kiln_fused_add");
   const std::string& src = k->source;
-  EXPECT_TRUE(absl::StrContains(src, "extern \"C\" __global__ void __launch_bounds__(256) kiln_fused_add("));
-  for (const char* comment : {"// cast_y (Cast) -> yf: f32[batch,4]", "// add_xy (Add) -> a",
-                              "// scale (Mul) -> m", "// sub_bias (Sub) -> t",
-                              "// act (Gelu) -> r"}) {
+  EXPECT_TRUE(absl::StrContains(
+      src, "extern \"C\" __global__ void __launch_bounds__(256) kiln_fused_add("));
+  for (const char* comment :
+       {"// cast_y (Cast) -> yf: f32[batch,4]", "// add_xy (Add) -> a", "// scale (Mul) -> m",
+        "// sub_bias (Sub) -> t", "// act (Gelu) -> r"}) {
     EXPECT_TRUE(absl::StrContains(src, comment)) << comment << "\n" << src;
   }
   // f16 loads convert through the prelude; the scalar constant is inlined as a literal.
@@ -109,9 +110,9 @@ TEST(KernelEmitterTest, InjectiveOpsBecomeIndexArithmetic) {
   absl::StatusOr<EmittedKernel> k = EmitFirst(kInjective);
   ASSERT_TRUE(k.ok()) << k.status();
   const std::string& src = k->source;
-  for (const char* comment : {"// tr (Transpose)", "// rs (Reshape)", "// cat (Concat)",
-                              "// sl (Slice)", "// ge (GatherElements)", "// ex (Expand)",
-                              "// to_half (Cast)"}) {
+  for (const char* comment :
+       {"// tr (Transpose)", "// rs (Reshape)", "// cat (Concat)", "// sl (Slice)",
+        "// ge (GatherElements)", "// ex (Expand)", "// to_half (Cast)"}) {
     EXPECT_TRUE(absl::StrContains(src, comment)) << comment << "\n" << src;
   }
   EXPECT_TRUE(absl::StrContains(src, "kiln_wrap_index(")) << src;
@@ -140,9 +141,9 @@ TEST(KernelEmitterTest, SoftmaxRowKernelWithPrologueAndEpilogue) {
   EXPECT_EQ(k->cols, DimExpr::Symbol("seq"));
   EXPECT_EQ(k->rows, DimExpr::Symbol("batch") * DimExpr::Symbol("heads") * DimExpr::Symbol("seq"));
   const std::string& src = k->source;
-  for (const char* s : {"// add_bias (Add)", "// softmax (Softmax)", "// to_float (Cast)",
-                        "kiln_block_max(row_max)", "kiln_block_sum(row_sum)",
-                        "out_y[row * p.cols + c] = "}) {
+  for (const char* s :
+       {"// add_bias (Add)", "// softmax (Softmax)", "// to_float (Cast)",
+        "kiln_block_max(row_max)", "kiln_block_sum(row_sum)", "out_y[row * p.cols + c] = "}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
   }
   ExpectCompiles(*k);

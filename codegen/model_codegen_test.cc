@@ -63,7 +63,8 @@ void CompileModel(const fs::path& dir, DType precision) {
   SCOPED_TRACE(absl::StrCat(model, " at ", DTypeName(precision)));
   absl::StatusOr<std::unique_ptr<Graph>> graph = ImportOnnxFile((dir / "model.onnx").string());
   ASSERT_TRUE(graph.ok()) << graph.status();
-  absl::StatusOr<PassManager> pm = BuildPipeline(PipelineOptions{.level = 3, .precision = precision});
+  absl::StatusOr<PassManager> pm =
+      BuildPipeline(PipelineOptions{.level = 3, .precision = precision});
   ASSERT_TRUE(pm.ok()) << pm.status();
   PassContext ctx;
   ctx.precision = precision;

@@ -36,7 +36,8 @@ absl::StatusOr<std::string> RowValue(const RowContext& ctx, ExprEmitter& e) {
   const Node& r = ctx.reduction;
   ASSIGN_OR_RETURN(std::string x, e.ValueAt(r.input(0), idx));
   if (!ctx.skip) return e.Let("float", "x", absl::StrCat("(float)", x));
-  ASSIGN_OR_RETURN(std::string skip, e.ValueAt(r.input(1), e.Broadcast(idx, ctx.dims, r.input(1)->type().dims)));
+  ASSIGN_OR_RETURN(std::string skip,
+                   e.ValueAt(r.input(1), e.Broadcast(idx, ctx.dims, r.input(1)->type().dims)));
   std::string sum = absl::StrCat("((float)", x, " + (float)", skip, ")");
   DType t = r.output(0)->type().dtype;
   if (t == DType::kF16) sum = absl::StrCat("kiln_round_f16(", sum, ")");
@@ -103,11 +104,10 @@ std::optional<RowSelect> AsRowSelect(const Value* out, const std::vector<DimExpr
 // The statistics passes; returns the variables the output pass uses (max and 1/sum for
 // softmax, mean and 1/stddev for layer norm, 1/rms for RMS norm).
 absl::StatusOr<std::pair<std::string, std::string>> EmitStatistics(const RowContext& ctx,
-                                                                    ExprEmitter& e) {
+                                                                   ExprEmitter& e) {
   SourceWriter& code = e.code();
-  std::string eps = ctx.op == RowOp::kSoftmax
-                        ? ""
-                        : Literal(DType::kF32, ctx.reduction.attr_float("epsilon"));
+  std::string eps =
+      ctx.op == RowOp::kSoftmax ? "" : Literal(DType::kF32, ctx.reduction.attr_float("epsilon"));
   if (ctx.op == RowOp::kSoftmax) {
     code.Line("float row_max = -__int_as_float(0x7f800000);");
     RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
@@ -123,18 +123,16 @@ absl::StatusOr<std::pair<std::string, std::string>> EmitStatistics(const RowCont
   }
   if (ctx.op == RowOp::kRmsNorm) {
     code.Line("float sum_sq = 0.0f;");
-    RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
-      return absl::StrCat("sum_sq += ", x, " * ", x, ";");
-    }));
+    RETURN_IF_ERROR(ColumnLoop(
+        ctx, e, [](const std::string& x) { return absl::StrCat("sum_sq += ", x, " * ", x, ";"); }));
     code.Line(absl::StrCat("const float inv_rms = rsqrtf(kiln_block_sum(sum_sq) / (float)p.cols + ",
                            eps, ");"));
     return std::make_pair(std::string(""), std::string("inv_rms"));
   }
   // Two passes (mean, then squared deviations) rather than E[x^2] - E[x]^2, which cancels.
   code.Line("float sum = 0.0f;");
-  RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
-    return absl::StrCat("sum += ", x, ";");
-  }));
+  RETURN_IF_ERROR(
+      ColumnLoop(ctx, e, [](const std::string& x) { return absl::StrCat("sum += ", x, ";"); }));
   code.Line("const float mean = kiln_block_sum(sum) / (float)p.cols;");
   code.Line("float sum_sq = 0.0f;");
   RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
@@ -163,12 +161,15 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
   } else {
     int scale_input = ctx.skip ? 2 : 1;
     const Value* scale = r.input(scale_input);
-    ASSIGN_OR_RETURN(std::string s, e.ValueAt(scale, e.Broadcast(idx, ctx.dims, scale->type().dims)));
-    std::string centered = ctx.op == RowOp::kLayerNorm ? absl::StrCat("(", x, " - ", stats.first, ")") : x;
+    ASSIGN_OR_RETURN(std::string s,
+                     e.ValueAt(scale, e.Broadcast(idx, ctx.dims, scale->type().dims)));
+    std::string centered =
+        ctx.op == RowOp::kLayerNorm ? absl::StrCat("(", x, " - ", stats.first, ")") : x;
     y = absl::StrCat(centered, " * ", stats.second, " * (float)", s);
     const Value* bias = r.input(scale_input + 1);
     if (ctx.op == RowOp::kLayerNorm && bias != nullptr) {
-      ASSIGN_OR_RETURN(std::string b, e.ValueAt(bias, e.Broadcast(idx, ctx.dims, bias->type().dims)));
+      ASSIGN_OR_RETURN(std::string b,
+                       e.ValueAt(bias, e.Broadcast(idx, ctx.dims, bias->type().dims)));
       y = absl::StrCat(y, " + (float)", b);
     }
   }
@@ -184,9 +185,9 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
     }
     std::optional<RowSelect> select = AsRowSelect(out, ctx.dims);
     if (!select) {
-      return absl::UnimplementedError(absl::StrCat(
-          "codegen: ", r.Describe(), ": kernel output ", out->name(), " (",
-          out->type().ToString(), ") is neither row-shaped nor a row selection"));
+      return absl::UnimplementedError(absl::StrCat("codegen: ", r.Describe(), ": kernel output ",
+                                                   out->name(), " (", out->type().ToString(),
+                                                   ") is neither row-shaped nor a row selection"));
     }
     ASSIGN_OR_RETURN(std::string value, e.ValueAt(select->source, idx));
     Index out_idx = idx;
@@ -194,8 +195,8 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
     std::string k = e.dims().Ref(select->index);
     code.Open(absl::StrCat("if (", idx[select->axis], " == (", k, " < 0 ? ", k, " + ",
                            e.dims().Ref(ctx.dims[select->axis]), " : ", k, "))"));
-    code.Line(absl::StrCat(output_vars[i], "[", e.Linearize(out_idx, out->type().dims), "] = ",
-                           StoreConvert(t, value), ";"));
+    code.Line(absl::StrCat(output_vars[i], "[", e.Linearize(out_idx, out->type().dims),
+                           "] = ", StoreConvert(t, value), ";"));
     code.Close();
   }
   e.Restore(std::move(saved));
@@ -216,8 +217,8 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   const std::vector<DimExpr>& dims = reduction.input(0)->type().dims;
   int64_t rank = static_cast<int64_t>(dims.size());
   auto unsupported = [&](absl::string_view why) {
-    return absl::UnimplementedError(absl::StrCat("codegen: ", node.Describe(), ": ",
-                                                 reduction.Describe(), ": ", why));
+    return absl::UnimplementedError(
+        absl::StrCat("codegen: ", node.Describe(), ": ", reduction.Describe(), ": ", why));
   };
   if (rank == 0) return unsupported("a scalar has no rows");
   RowContext ctx{reduction, RowOp::kSoftmax, false, {}, dims};
@@ -240,8 +241,8 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   kernel.kind = EmittedKernel::Kind::kRowReduction;
   kernel.name = name;
   SourceWriter globals, code;
-  for (const char* reserved : {"p", "row", "c", "row_max", "row_sum", "inv_sum", "sum",
-                               "sum_sq", "mean", "inv_std", "inv_rms"}) {
+  for (const char* reserved : {"p", "row", "c", "row_max", "row_sum", "inv_sum", "sum", "sum_sq",
+                               "mean", "inv_std", "inv_rms"}) {
     code.FreshName(reserved);
   }
   std::vector<std::string> params, input_vars, output_vars;

@@ -19,8 +19,8 @@ bool IsReserved(const std::string& name) {
       "unsigned", "void", "volatile", "while", "class", "namespace", "using", "virtual", "asm",
       "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize", "abs", "fabs", "fabsf", "exp",
       "expf", "log", "logf", "sqrt", "sqrtf", "rsqrtf", "sin", "sinf", "cos", "cosf", "tanh",
-      "tanhf", "erf", "erff", "floor", "floorf", "ceil", "ceilf", "pow", "powf", "fmod",
-      "fmodf", "fmax", "fmaxf", "fmin", "fminf", "min", "max",
+      "tanhf", "erf", "erff", "floor", "floorf", "ceil", "ceilf", "pow", "powf", "fmod", "fmodf",
+      "fmax", "fmaxf", "fmin", "fminf", "min", "max",
       // The prelude's names.
       "kiln_i64", "kiln_u64", "kiln_half", "kiln_bf16", "kiln_h2f", "kiln_f2h", "kiln_bf2f",
       "kiln_f2bf", "kiln_round_f16", "kiln_round_bf16", "kiln_sigmoid", "kiln_silu", "kiln_gelu",
