@@ -1,0 +1,253 @@
+#include "codegen/expr_emitter.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ir/status_macros.h"
+#include "passes/pattern.h"
+
+namespace kiln {
+
+std::string DimTable::Ref(const DimExpr& d) {
+  if (std::optional<int64_t> c = d.as_const()) return absl::StrCat("(kiln_i64)", *c);
+  for (size_t i = 0; i < dims_.size(); ++i) {
+    if (dims_[i] == d) return absl::StrCat("p.dims[", i, "]");
+  }
+  dims_.push_back(d);
+  return absl::StrCat("p.dims[", dims_.size() - 1, "]");
+}
+
+std::string ComputeType(DType t) {
+  switch (t) {
+    case DType::kF16:
+    case DType::kBF16:
+    case DType::kF32:
+      return "float";
+    case DType::kF64:
+      return "double";
+    case DType::kBool:
+      return "bool";
+    case DType::kI8:
+      return "signed char";
+    case DType::kI16:
+      return "short";
+    case DType::kI32:
+      return "int";
+    case DType::kI64:
+      return "kiln_i64";
+    case DType::kU8:
+      return "unsigned char";
+    case DType::kU16:
+      return "unsigned short";
+    case DType::kU32:
+      return "unsigned int";
+    case DType::kU64:
+      return "kiln_u64";
+    default:
+      return "";
+  }
+}
+
+std::string StorageType(DType t) {
+  if (t == DType::kF16) return "kiln_half";
+  if (t == DType::kBF16) return "kiln_bf16";
+  return ComputeType(t);
+}
+
+std::string Literal(DType t, double value) {
+  if (!IsFloat(t)) {
+    if (t == DType::kBool) return value != 0 ? "true" : "false";
+    return absl::StrCat("(", ComputeType(t), ")", static_cast<int64_t>(value), "LL");
+  }
+  bool is_double = t == DType::kF64;
+  if (std::isnan(value))
+    return is_double ? "__longlong_as_double(0x7ff8000000000000LL)" : "__int_as_float(0x7fc00000)";
+  if (std::isinf(value)) {
+    std::string inf =
+        is_double ? "__longlong_as_double(0x7ff0000000000000LL)" : "__int_as_float(0x7f800000)";
+    return value < 0 ? absl::StrCat("(-", inf, ")") : inf;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), is_double ? "%.17g" : "%.9g", value);
+  std::string s = buf;
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return is_double ? s : absl::StrCat(s, "f");
+}
+
+std::string LoadConvert(DType t, const std::string& stored) {
+  if (t == DType::kF16) return absl::StrCat("kiln_h2f(", stored, ")");
+  if (t == DType::kBF16) return absl::StrCat("kiln_bf2f(", stored, ")");
+  return stored;
+}
+
+std::string StoreConvert(DType t, const std::string& computed) {
+  if (t == DType::kF16) return absl::StrCat("kiln_f2h(", computed, ")");
+  if (t == DType::kBF16) return absl::StrCat("kiln_f2bf(", computed, ")");
+  return computed;
+}
+
+ExprEmitter::ExprEmitter(const Graph& body, std::vector<std::string> inputs, SourceWriter& code,
+                         SourceWriter& globals, DimTable& dims, std::string table_prefix)
+    : body_(body),
+      inputs_(std::move(inputs)),
+      code_(code),
+      globals_(globals),
+      dims_(dims),
+      table_prefix_(std::move(table_prefix)) {
+  for (int k = 0; k < static_cast<int>(body.inputs().size()); ++k) {
+    input_index_[body.inputs()[k]] = k;
+  }
+}
+
+void ExprEmitter::SetDomain(Index domain, std::vector<DimExpr> domain_dims) {
+  domain_ = std::move(domain);
+  domain_dims_ = std::move(domain_dims);
+}
+
+std::string ExprEmitter::Key(const Value* v, const Index& idx) const {
+  return absl::StrCat(reinterpret_cast<uintptr_t>(v), ":", absl::StrJoin(idx, ","));
+}
+
+void ExprEmitter::Bind(const Value* v, const Index& idx, std::string var) {
+  memo_[Key(v, idx)] = std::move(var);
+}
+
+std::string ExprEmitter::Let(absl::string_view type, absl::string_view base,
+                             const std::string& expr) {
+  std::string name = code_.FreshName(base);
+  code_.Line(absl::StrCat("const ", type, " ", name, " = ", expr, ";"));
+  return name;
+}
+
+std::string ExprEmitter::Linearize(const Index& idx, const std::vector<DimExpr>& dims) {
+  if (idx.empty()) return "(kiln_i64)0";
+  std::string expr = idx[0];
+  for (size_t d = 1; d < idx.size(); ++d) {
+    expr = absl::StrCat("(", expr, ") * ", dims_.Ref(dims[d]), " + ", idx[d]);
+  }
+  return expr;
+}
+
+Index ExprEmitter::Delinearize(const std::string& flat, const std::vector<DimExpr>& dims) {
+  Index idx(dims.size());
+  if (dims.empty()) return idx;
+  std::string rest = Let("kiln_i64", "flat", flat);
+  for (size_t d = dims.size() - 1; d > 0; --d) {
+    std::string dim = dims_.Ref(dims[d]);
+    idx[d] = Let("kiln_i64", absl::StrCat("j", d), absl::StrCat(rest, " % ", dim));
+    rest = Let("kiln_i64", "rest", absl::StrCat(rest, " / ", dim));
+  }
+  idx[0] = rest;
+  return idx;
+}
+
+Index ExprEmitter::Broadcast(const Index& idx, const std::vector<DimExpr>& out,
+                             const std::vector<DimExpr>& in) const {
+  Index result(in.size());
+  size_t shift = out.size() - in.size();
+  for (size_t d = 0; d < in.size(); ++d) {
+    bool stretched = in[d] == DimExpr(1) && out[d + shift] != DimExpr(1);
+    result[d] = stretched ? "(kiln_i64)0" : idx[d + shift];
+  }
+  return result;
+}
+
+std::optional<std::vector<DimExpr>> ExprEmitter::IntsOf(const Value* v) const {
+  if (v == nullptr) return std::nullopt;
+  if (const Tensor* t = ConstantOf(v); t != nullptr && !IsFloat(t->dtype())) {
+    std::vector<DimExpr> out;
+    for (int64_t i = 0; i < t->num_elements(); ++i) out.push_back(DimExpr(t->GetAsInt(i)));
+    return out;
+  }
+  return v->sym_value();
+}
+
+absl::StatusOr<std::string> ExprEmitter::ValueAt(const Value* v, const Index& idx) {
+  std::string key = Key(v, idx);
+  if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+  std::string result;
+  if (auto it = input_index_.find(v); it != input_index_.end()) {
+    ASSIGN_OR_RETURN(result, LoadInput(it->second, v, idx));
+  } else {
+    const Node* n = v->producer();
+    if (n == nullptr)
+      return absl::InternalError(absl::StrCat("value ", v->name(), " has no producer"));
+    if (n->num_outputs() != 1) {
+      return absl::UnimplementedError(
+          absl::StrCat("codegen: ", n->Describe(),
+                       " has several outputs; only a reduction kernel's own "
+                       "reduction may"));
+    }
+    code_.Comment(absl::StrCat(n->name(), " (", n->op_name(), ") -> ", v->name(), ": ",
+                               v->type().ToString()));
+    FusionKind kind = GetOpInfo(n->op()).fusion;
+    absl::StatusOr<std::string> emitted;
+    if (n->op() == OpKind::kExpand || kind == FusionKind::kInjective) {
+      emitted = EmitInjective(*n, idx);
+    } else if (kind == FusionKind::kElementwise || kind == FusionKind::kBroadcast) {
+      emitted = EmitElementwise(*n, idx);
+    } else if (n->op() == OpKind::kConstant) {
+      emitted = EmitConstant(*n, idx);
+    } else {
+      return absl::UnimplementedError(absl::StrCat("codegen: op ", n->op_name(), " (",
+                                                   n->Describe(),
+                                                   ") is not supported in a fused kernel here"));
+    }
+    if (!emitted.ok()) return emitted.status();
+    result = *std::move(emitted);
+  }
+  memo_[key] = result;
+  return result;
+}
+
+absl::StatusOr<std::string> ExprEmitter::LoadInput(int k, const Value* v, const Index& idx) {
+  const std::vector<DimExpr>& dims = v->type().dims;
+  std::string offset;
+  bool direct = !domain_.empty() && dims.size() <= domain_.size();
+  size_t shift = direct ? domain_.size() - dims.size() : 0;
+  for (size_t d = 0; direct && d < dims.size(); ++d) {
+    direct = idx[d] == domain_[d + shift] || (idx[d] == "(kiln_i64)0" && dims[d] == DimExpr(1));
+  }
+  if (direct) {
+    std::vector<std::string> terms;
+    for (size_t j = 0; j < domain_.size(); ++j) {
+      terms.push_back(absl::StrCat(domain_[j], " * p.in_strides[", k, "][", j, "]"));
+    }
+    offset = absl::StrJoin(terms, " + ");
+  } else {
+    offset = Linearize(idx, dims);
+  }
+  DType t = v->type().dtype;
+  return Let(ComputeType(t), v->name(), LoadConvert(t, absl::StrCat(inputs_[k], "[", offset, "]")));
+}
+
+absl::StatusOr<std::string> ExprEmitter::EmitConstant(const Node& n, const Index& idx) {
+  const Value* v = n.output(0);
+  const Tensor* t = ConstantOf(v);
+  DType dt = v->type().dtype;
+  if (t == nullptr || ComputeType(dt).empty()) {
+    return absl::UnimplementedError(absl::StrCat("codegen: ", n.Describe(), ": constant of ",
+                                                 v->type().ToString(), " is not supported"));
+  }
+  auto element = [&](int64_t i) {
+    return IsFloat(dt) ? Literal(dt, t->GetAsDouble(i)) : Literal(dt, t->GetAsInt(i));
+  };
+  if (t->num_elements() == 1) return element(0);
+  auto [it, inserted] = tables_.try_emplace(&n, "");
+  if (inserted) {
+    // Tables of all kernels share the module's scope; reserve the name among locals too.
+    it->second = code_.FreshName(globals_.FreshName(absl::StrCat(table_prefix_, "_", v->name())));
+    globals_.Comment(
+        absl::StrCat(n.name(), " (Constant) -> ", v->name(), ": ", v->type().ToString()));
+    std::vector<std::string> elems;
+    for (int64_t i = 0; i < t->num_elements(); ++i) elems.push_back(element(i));
+    globals_.Line(absl::StrCat("__device__ const ", ComputeType(dt), " ", it->second, "[",
+                               t->num_elements(), "] = {", absl::StrJoin(elems, ", "), "};"));
+  }
+  return Let(ComputeType(dt), v->name(),
+             absl::StrCat(it->second, "[", Linearize(idx, v->type().dims), "]"));
+}
+
+}  // namespace kiln

@@ -1,0 +1,289 @@
+#include "codegen/row_reduction_emitter.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "codegen/elementwise_emitter.h"
+#include "codegen/expr_emitter.h"
+#include "ir/status_macros.h"
+#include "passes/pattern.h"
+
+namespace kiln {
+namespace {
+
+enum class RowOp { kSoftmax, kLayerNorm, kRmsNorm };
+
+// Emitting state: the row loop's index and the pieces each pass needs.
+struct RowContext {
+  const Node& reduction;
+  RowOp op;
+  bool skip;  // SkipNormalization: the row is input 0 + input 1.
+  Index leading;
+  std::vector<DimExpr> dims;  // The row tensor's dims.
+};
+
+Index ColumnIndex(const RowContext& ctx) {
+  Index idx = ctx.leading;
+  idx.push_back("c");
+  return idx;
+}
+
+// The row element at column `c` (fp32), inlining the prologue; for SkipNormalization the sum
+// x + skip, rounded to its stored type as the graph's `sum` output is.
+absl::StatusOr<std::string> RowValue(const RowContext& ctx, ExprEmitter& e) {
+  Index idx = ColumnIndex(ctx);
+  const Node& r = ctx.reduction;
+  ASSIGN_OR_RETURN(std::string x, e.ValueAt(r.input(0), idx));
+  if (!ctx.skip) return e.Let("float", "x", absl::StrCat("(float)", x));
+  ASSIGN_OR_RETURN(std::string skip,
+                   e.ValueAt(r.input(1), e.Broadcast(idx, ctx.dims, r.input(1)->type().dims)));
+  std::string sum = absl::StrCat("((float)", x, " + (float)", skip, ")");
+  DType t = r.output(0)->type().dtype;
+  if (t == DType::kF16) sum = absl::StrCat("kiln_round_f16(", sum, ")");
+  if (t == DType::kBF16) sum = absl::StrCat("kiln_round_bf16(", sum, ")");
+  return e.Let("float", "x", sum);
+}
+
+// One pass over the row's columns: `body(x)` returns the statement accumulating element x.
+absl::Status ColumnLoop(const RowContext& ctx, ExprEmitter& e,
+                        const std::function<std::string(const std::string&)>& body) {
+  SourceWriter& code = e.code();
+  code.Open("for (kiln_i64 c = threadIdx.x; c < p.cols; c += blockDim.x)");
+  ExprEmitter::Memo saved = e.Save();
+  ASSIGN_OR_RETURN(std::string x, RowValue(ctx, e));
+  code.Line(body(x));
+  e.Restore(std::move(saved));
+  code.Close();
+  return absl::OkStatus();
+}
+
+// `v` itself or the value it is a view of (Reshape/Squeeze/Unsqueeze/Flatten/Identity, which
+// keep the row-major order) when that has the row tensor's dims; else null.
+const Value* PeelViews(const Value* v, const std::vector<DimExpr>& dims) {
+  while (v != nullptr) {
+    if (v->type().dims == dims) return v;
+    const Node* n = v->producer();
+    if (n == nullptr) return nullptr;
+    OpKind op = n->op();
+    bool view = op == OpKind::kReshape || op == OpKind::kSqueeze || op == OpKind::kUnsqueeze ||
+                op == OpKind::kFlatten || op == OpKind::kIdentity;
+    if (!view || n->input(0)->type().NumElements() != v->type().NumElements()) return nullptr;
+    v = n->input(0);
+  }
+  return nullptr;
+}
+
+// An output that picks one position of a leading axis of a row-shaped value (a pooler's
+// Gather of the first token): stored by the rows at that position.
+struct RowSelect {
+  const Value* source;
+  int64_t axis;
+  DimExpr index;
+};
+
+std::optional<RowSelect> AsRowSelect(const Value* out, const std::vector<DimExpr>& dims) {
+  const Node* n = out->producer();
+  if (n == nullptr || n->op() != OpKind::kGather) return std::nullopt;
+  const Value* source = PeelViews(n->input(0), dims);
+  if (source != n->input(0)) return std::nullopt;
+  int64_t rank = static_cast<int64_t>(dims.size());
+  int64_t axis = n->attr_int("axis");
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank - 1) return std::nullopt;
+  const Value* index = n->input(1);
+  if (index->type().rank() != 0) return std::nullopt;
+  if (const Tensor* t = ConstantOf(index); t != nullptr && !IsFloat(t->dtype())) {
+    return RowSelect{source, axis, DimExpr(t->GetAsInt(0))};
+  }
+  const std::optional<std::vector<DimExpr>>& k = index->sym_value();
+  if (!k || k->size() != 1) return std::nullopt;
+  return RowSelect{source, axis, (*k)[0]};
+}
+
+// The statistics passes; returns the variables the output pass uses (max and 1/sum for
+// softmax, mean and 1/stddev for layer norm, 1/rms for RMS norm).
+absl::StatusOr<std::pair<std::string, std::string>> EmitStatistics(const RowContext& ctx,
+                                                                   ExprEmitter& e) {
+  SourceWriter& code = e.code();
+  std::string eps =
+      ctx.op == RowOp::kSoftmax ? "" : Literal(DType::kF32, ctx.reduction.attr_float("epsilon"));
+  if (ctx.op == RowOp::kSoftmax) {
+    code.Line("float row_max = -__int_as_float(0x7f800000);");
+    RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
+      return absl::StrCat("row_max = fmaxf(row_max, ", x, ");");
+    }));
+    code.Line("row_max = kiln_block_max(row_max);");
+    code.Line("float row_sum = 0.0f;");
+    RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
+      return absl::StrCat("row_sum += expf(", x, " - row_max);");
+    }));
+    code.Line("const float inv_sum = 1.0f / kiln_block_sum(row_sum);");
+    return std::make_pair(std::string("row_max"), std::string("inv_sum"));
+  }
+  if (ctx.op == RowOp::kRmsNorm) {
+    code.Line("float sum_sq = 0.0f;");
+    RETURN_IF_ERROR(ColumnLoop(
+        ctx, e, [](const std::string& x) { return absl::StrCat("sum_sq += ", x, " * ", x, ";"); }));
+    code.Line(absl::StrCat("const float inv_rms = rsqrtf(kiln_block_sum(sum_sq) / (float)p.cols + ",
+                           eps, ");"));
+    return std::make_pair(std::string(""), std::string("inv_rms"));
+  }
+  // Two passes (mean, then squared deviations) rather than E[x^2] - E[x]^2, which cancels.
+  code.Line("float sum = 0.0f;");
+  RETURN_IF_ERROR(
+      ColumnLoop(ctx, e, [](const std::string& x) { return absl::StrCat("sum += ", x, ";"); }));
+  code.Line("const float mean = kiln_block_sum(sum) / (float)p.cols;");
+  code.Line("float sum_sq = 0.0f;");
+  RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
+    return absl::StrCat("sum_sq += (", x, " - mean) * (", x, " - mean);");
+  }));
+  code.Line(absl::StrCat("const float inv_std = rsqrtf(kiln_block_sum(sum_sq) / (float)p.cols + ",
+                         eps, ");"));
+  return std::make_pair(std::string("mean"), std::string("inv_std"));
+}
+
+// The output pass: the reduction's result per column, then every body output from it.
+absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& body,
+                            const std::pair<std::string, std::string>& stats,
+                            const std::vector<std::string>& output_vars) {
+  SourceWriter& code = e.code();
+  const Node& r = ctx.reduction;
+  Index idx = ColumnIndex(ctx);
+  code.Open("for (kiln_i64 c = threadIdx.x; c < p.cols; c += blockDim.x)");
+  ExprEmitter::Memo saved = e.Save();
+  ASSIGN_OR_RETURN(std::string x, RowValue(ctx, e));
+  code.Comment(absl::StrCat(r.name(), " (", r.op_name(), ") -> ", r.output(0)->name(), ": ",
+                            r.output(0)->type().ToString()));
+  std::string y;
+  if (ctx.op == RowOp::kSoftmax) {
+    y = absl::StrCat("expf(", x, " - ", stats.first, ") * ", stats.second);
+  } else {
+    int scale_input = ctx.skip ? 2 : 1;
+    const Value* scale = r.input(scale_input);
+    ASSIGN_OR_RETURN(std::string s,
+                     e.ValueAt(scale, e.Broadcast(idx, ctx.dims, scale->type().dims)));
+    std::string centered =
+        ctx.op == RowOp::kLayerNorm ? absl::StrCat("(", x, " - ", stats.first, ")") : x;
+    y = absl::StrCat(centered, " * ", stats.second, " * (float)", s);
+    const Value* bias = r.input(scale_input + 1);
+    if (ctx.op == RowOp::kLayerNorm && bias != nullptr) {
+      ASSIGN_OR_RETURN(std::string b,
+                       e.ValueAt(bias, e.Broadcast(idx, ctx.dims, bias->type().dims)));
+      y = absl::StrCat(y, " + (float)", b);
+    }
+  }
+  e.Bind(r.output(0), idx, e.Let("float", r.output(0)->name(), y));
+  if (ctx.skip && r.num_outputs() > 1) e.Bind(r.output(1), idx, x);
+  for (size_t i = 0; i < body.outputs().size(); ++i) {
+    const Value* out = body.outputs()[i];
+    DType t = out->type().dtype;
+    if (const Value* src = PeelViews(out, ctx.dims)) {
+      ASSIGN_OR_RETURN(std::string value, e.ValueAt(src, idx));
+      code.Line(absl::StrCat(output_vars[i], "[row * p.cols + c] = ", StoreConvert(t, value), ";"));
+      continue;
+    }
+    std::optional<RowSelect> select = AsRowSelect(out, ctx.dims);
+    if (!select) {
+      return absl::UnimplementedError(absl::StrCat("codegen: ", r.Describe(), ": kernel output ",
+                                                   out->name(), " (", out->type().ToString(),
+                                                   ") is neither row-shaped nor a row selection"));
+    }
+    ASSIGN_OR_RETURN(std::string value, e.ValueAt(select->source, idx));
+    Index out_idx = idx;
+    out_idx.erase(out_idx.begin() + select->axis);
+    std::string k = e.dims().Ref(select->index);
+    code.Open(absl::StrCat("if (", idx[select->axis], " == (", k, " < 0 ? ", k, " + ",
+                           e.dims().Ref(ctx.dims[select->axis]), " : ", k, "))"));
+    code.Line(absl::StrCat(output_vars[i], "[", e.Linearize(out_idx, out->type().dims),
+                           "] = ", StoreConvert(t, value), ";"));
+    code.Close();
+  }
+  e.Restore(std::move(saved));
+  code.Close();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsRowReduction(const Node& n) {
+  return n.op() == OpKind::kSoftmax || n.op() == OpKind::kLayerNormalization ||
+         n.op() == OpKind::kRMSNormalization || n.op() == OpKind::kSkipNormalization;
+}
+
+absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Node& reduction,
+                                                     const std::string& name) {
+  const Graph& body = *node.body();
+  const std::vector<DimExpr>& dims = reduction.input(0)->type().dims;
+  int64_t rank = static_cast<int64_t>(dims.size());
+  auto unsupported = [&](absl::string_view why) {
+    return absl::UnimplementedError(
+        absl::StrCat("codegen: ", node.Describe(), ": ", reduction.Describe(), ": ", why));
+  };
+  if (rank == 0) return unsupported("a scalar has no rows");
+  RowContext ctx{reduction, RowOp::kSoftmax, false, {}, dims};
+  if (reduction.op() == OpKind::kSkipNormalization) {
+    ctx.skip = true;
+    ctx.op = reduction.attr_string("norm") == "rms" ? RowOp::kRmsNorm : RowOp::kLayerNorm;
+  } else {
+    int64_t axis = reduction.attr_int("axis");
+    if (axis != -1 && axis != rank - 1) return unsupported("only the last axis is reduced here");
+    if (reduction.op() == OpKind::kLayerNormalization) ctx.op = RowOp::kLayerNorm;
+    if (reduction.op() == OpKind::kRMSNormalization) ctx.op = RowOp::kRmsNorm;
+    for (int i = 1; i < reduction.num_outputs(); ++i) {
+      if (!reduction.output(i)->uses().empty()) return unsupported("mean/inv_std outputs are used");
+      for (const Value* o : body.outputs()) {
+        if (o == reduction.output(i)) return unsupported("mean/inv_std outputs are returned");
+      }
+    }
+  }
+  EmittedKernel kernel;
+  kernel.kind = EmittedKernel::Kind::kRowReduction;
+  kernel.name = name;
+  SourceWriter globals, code;
+  for (const char* reserved : {"p", "row", "c", "row_max", "row_sum", "inv_sum", "sum", "sum_sq",
+                               "mean", "inv_std", "inv_rms"}) {
+    code.FreshName(reserved);
+  }
+  std::vector<std::string> params, input_vars, output_vars;
+  kernel.buffers = KernelBuffers(node, code, &params, &input_vars, &output_vars);
+  DimTable dim_table;
+  ExprEmitter e(body, input_vars, code, globals, dim_table, name);
+  std::vector<DimExpr> leading(dims.begin(), dims.end() - 1);
+  kernel.rows = DimExpr(1);
+  for (const DimExpr& d : leading) kernel.rows = kernel.rows * d;
+  kernel.cols = dims.back();
+  if (std::optional<int64_t> c = kernel.cols.as_const()) {
+    kernel.block_size = static_cast<int>(std::clamp<int64_t>((*c + 31) / 32 * 32, 32, 256));
+  }
+
+  code.Indent();
+  code.Open("for (kiln_i64 row = blockIdx.x; row < p.rows; row += gridDim.x)");
+  ctx.leading = e.Delinearize("row", leading);
+  ASSIGN_OR_RETURN(auto stats, EmitStatistics(ctx, e));
+  RETURN_IF_ERROR(EmitOutputPass(ctx, e, body, stats, output_vars));
+  code.Close();
+  code.Dedent();
+
+  kernel.dims = dim_table.dims();
+  int d = std::max<int>(1, static_cast<int>(kernel.dims.size()));
+  params.push_back(absl::StrCat("const KilnRowParams<", d, "> p"));
+  SourceWriter out;
+  out.Append(globals);
+  out.Comment(absl::StrCat(node.name(), " (FusedKernel): rows of ", reduction.name(), " (",
+                           reduction.op_name(), ") over ", reduction.input(0)->type().ToString()));
+  out.Line(absl::StrCat("extern \"C\" __global__ void __launch_bounds__(256) ", name, "("));
+  out.Indent();
+  out.Indent();
+  for (size_t i = 0; i < params.size(); ++i) {
+    out.Line(absl::StrCat(params[i], i + 1 < params.size() ? "," : ") {"));
+  }
+  out.Dedent();
+  out.Dedent();
+  out.Append(code);
+  out.Line("}");
+  kernel.source = out.str();
+  return kernel;
+}
+
+}  // namespace kiln
