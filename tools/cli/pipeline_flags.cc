@@ -19,10 +19,11 @@ void AddPipelineFlags(ArgParser& parser) {
                .help = absl::StrCat(
                    "optimization level: 0 nothing (the default); 1 simplification (",
                    absl::StrJoin(SimplifyPassNames(), ", "),
-                   ") to a fixed point; 2 also the fusion passes (",
+                   ") to a fixed point, then materialize-shapes; 2 also the fusion passes (",
                    fusions.empty() ? "none in this build" : absl::StrJoin(fusions, ", "),
-                   "), then simplification again; 3 also mixed-precision (a no-op at fp32) "
-                   "and a final simplification"),
+                   ") before it, then simplification again, and fuse-elementwise last; 3 also "
+                   "mixed-precision (a no-op at fp32) and a simplification before "
+                   "materialize-shapes"),
                .choices = {"0", "1", "2", "3"}});
   parser.Flag({.name = "precision",
                .value_name = "P",
