@@ -147,6 +147,18 @@ void CheckKernel(const Node& node, const EmittedKernel& kernel, const LoadedModu
     if (!shape.ok()) return skip(absl::StrCat("input ", i, ": ", shape.status().message()));
     auto t = RandomTensor(node.input(i)->type().dtype, *shape, rng);
     ASSERT_TRUE(t.ok()) << t.status();
+    // Shape-carrying integer inputs (a Reshape's target, a Slice's end) get the values the
+    // model computes for them.
+    if (const auto& sym = node.input(i)->sym_value(); sym && t->num_elements() == sym->size()) {
+      for (size_t e = 0; e < sym->size(); ++e) {
+        absl::StatusOr<int64_t> v = (*sym)[e].Evaluate(bindings);
+        if (!v.ok()) return skip(absl::StrCat("input ", i, ": ", v.status().message()));
+        VisitDType(t->dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          t->template data<T>()[e] = static_cast<T>(*v);
+        });
+      }
+    }
     inputs.push_back(*std::move(t));
   }
   reference::KernelContext ctx{node, {}, &bindings};
