@@ -26,8 +26,8 @@ absl::Status AppendEvaluated(const EmittedKernel& kernel, const char* what,
     absl::StatusOr<int64_t> v = exprs[i].Evaluate(bindings);
     if (!v.ok()) {
       return absl::Status(v.status().code(),
-                          absl::StrCat("kernel ", kernel.name, ": ", what, "[", i, "] = ",
-                                       exprs[i].ToString(), ": ", v.status().message()));
+                          absl::StrCat("kernel ", kernel.name, ": ", what, "[", i,
+                                       "] = ", exprs[i].ToString(), ": ", v.status().message()));
     }
     words.push_back(*v);
   }
@@ -47,7 +47,8 @@ absl::StatusOr<KernelParams> ElementwiseParams(const EmittedKernel& kernel,
   p.words[0] = n;
   for (size_t k = 0; k < inputs; ++k) {
     static const std::vector<DimExpr> kNone;
-    const std::vector<DimExpr>& s = k < kernel.input_strides.size() ? kernel.input_strides[k] : kNone;
+    const std::vector<DimExpr>& s =
+        k < kernel.input_strides.size() ? kernel.input_strides[k] : kNone;
     if (s.size() > rank) {
       return absl::InternalError(absl::StrCat("kernel ", kernel.name, ": input ", k, " has ",
                                               s.size(), " strides for rank ", rank));
@@ -134,9 +135,9 @@ absl::Status LaunchEmittedKernel(const LoadedModule& module, const EmittedKernel
   if (kernel.vector_width > 1) {
     for (size_t i = 0; i < buffers.size(); ++i) {
       if (reinterpret_cast<uintptr_t>(buffers[i]) % 16 != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "kernel ", kernel.name, ": buffer ", i, " (", kernel.buffers[i].value,
-            ") is not 16-byte aligned, which its vectorised loop needs"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("kernel ", kernel.name, ": buffer ", i, " (", kernel.buffers[i].value,
+                         ") is not 16-byte aligned, which its vectorised loop needs"));
       }
     }
   }

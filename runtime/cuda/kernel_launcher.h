@@ -4,11 +4,11 @@
 #ifndef KILN_RUNTIME_CUDA_KERNEL_LAUNCHER_H_
 #define KILN_RUNTIME_CUDA_KERNEL_LAUNCHER_H_
 
+#include <cuda_runtime_api.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <cuda_runtime_api.h>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"

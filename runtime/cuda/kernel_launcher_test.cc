@@ -70,12 +70,12 @@ TEST(KernelLauncherTest, ElementwiseParamsMatchTheEmittedStruct) {
   ASSERT_EQ(p->words.size(), static_cast<size_t>(1 + r + kk * r + d));
   ASSERT_EQ(r, 2);
   ASSERT_EQ(kk, 2);
-  EXPECT_EQ(p->words[0], 12);                        // n = 3 * 4
-  EXPECT_EQ(p->words[1], 3);                         // out_dims
+  EXPECT_EQ(p->words[0], 12);  // n = 3 * 4
+  EXPECT_EQ(p->words[1], 3);   // out_dims
   EXPECT_EQ(p->words[2], 4);
-  EXPECT_EQ(p->words[3], 4);                         // x strides
+  EXPECT_EQ(p->words[3], 4);  // x strides
   EXPECT_EQ(p->words[4], 1);
-  EXPECT_EQ(p->words[5], 0);                         // s: stretched over batch
+  EXPECT_EQ(p->words[5], 0);  // s: stretched over batch
   EXPECT_EQ(p->words[6], 1);
   EXPECT_EQ(p->work_items, 12 / k->vector_width);
 }
