@@ -187,10 +187,13 @@ absl::Status CheckMemoryPlan(const MemoryPlan& plan) {
 }
 
 std::string FormatMemoryPlan(const MemoryPlan& plan) {
-  std::string out = absl::StrFormat("%-40s %12s %12s %6s %6s  %s\n", "value", "bytes", "offset",
-                                    "first", "last", "shares");
+  // The value column is as wide as the longest name, so the numbers line up.
+  int width = 5;
+  for (const auto& e : plan.entries) width = std::max<int>(width, e.value->name().size());
+  std::string out = absl::StrFormat("%-*s %12s %12s %6s %6s  %s\n", width, "value", "bytes",
+                                    "offset", "first", "last", "shares");
   for (const auto& e : plan.entries) {
-    absl::StrAppendFormat(&out, "%-40s %12d %12d %6d %6d  %s\n", e.value->name(), e.bytes,
+    absl::StrAppendFormat(&out, "%-*s %12d %12d %6d %6d  %s\n", width, e.value->name(), e.bytes,
                           e.offset, e.first_use, e.last_use,
                           e.alias_of ? e.alias_of->name() : std::string("-"));
   }
