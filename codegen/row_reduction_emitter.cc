@@ -270,18 +270,9 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   params.push_back(absl::StrCat("const KilnRowParams<", d, "> p"));
   SourceWriter out;
   out.Append(globals);
-  out.Comment(absl::StrCat(node.name(), " (FusedKernel): rows of ", reduction.name(), " (",
-                           reduction.op_name(), ") over ", reduction.input(0)->type().ToString()));
-  out.Line(absl::StrCat("extern \"C\" __global__ void __launch_bounds__(256) ", name, "("));
-  out.Indent();
-  out.Indent();
-  for (size_t i = 0; i < params.size(); ++i) {
-    out.Line(absl::StrCat(params[i], i + 1 < params.size() ? "," : ") {"));
-  }
-  out.Dedent();
-  out.Dedent();
-  out.Append(code);
-  out.Line("}");
+  out.Kernel(absl::StrCat(node.name(), " (FusedKernel): rows of ", reduction.name(), " (",
+                          reduction.op_name(), ") over ", reduction.input(0)->type().ToString()),
+             name, params, code);
   kernel.source = out.str();
   return kernel;
 }

@@ -83,4 +83,17 @@ std::string SourceWriter::FreshName(absl::string_view base) {
   return result;
 }
 
+void SourceWriter::Kernel(absl::string_view comment, absl::string_view name,
+                          const std::vector<std::string>& params, const SourceWriter& body) {
+  Comment(comment);
+  Line(absl::StrCat("extern \"C\" __global__ void __launch_bounds__(256) ", name, "("));
+  depth_ += 2;
+  for (size_t i = 0; i < params.size(); ++i) {
+    Line(absl::StrCat(params[i], i + 1 < params.size() ? "," : ") {"));
+  }
+  depth_ -= 2;
+  Append(body);
+  Line("}");
+}
+
 }  // namespace kiln

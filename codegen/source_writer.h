@@ -3,6 +3,7 @@
 #define KILN_CODEGEN_SOURCE_WRITER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
@@ -30,6 +31,10 @@ class SourceWriter {
   std::string FreshName(absl::string_view base);
   // Appends another writer's text verbatim.
   void Append(const SourceWriter& other) { text_ += other.text_; }
+  // Writes `comment`, then `extern "C" __global__` kernel `name` with one parameter per line,
+  // then `body` and the closing brace.
+  void Kernel(absl::string_view comment, absl::string_view name,
+              const std::vector<std::string>& params, const SourceWriter& body);
 
   const std::string& str() const { return text_; }
 
