@@ -1,3 +1,5 @@
+// Shape checks mirror the reference kernel's (runtime/reference/fused_attention.cc) so a launch
+// never reads past a buffer the shapes describe.
 #include "runtime/cuda/attention_launcher.h"
 
 #include "absl/strings/str_cat.h"
@@ -10,7 +12,9 @@ namespace {
 constexpr int64_t kMaxGridYZ = 65535;
 constexpr int64_t kMaxGridX = 2147483647;
 
-std::string Shape(const std::vector<int64_t>& s) { return absl::StrCat("[", absl::StrJoin(s, ","), "]"); }
+std::string Shape(const std::vector<int64_t>& s) {
+  return absl::StrCat("[", absl::StrJoin(s, ","), "]");
+}
 
 }  // namespace
 
