@@ -1,0 +1,71 @@
+#include "runtime/cuda/attention_launcher.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace kiln::cuda {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+EmittedAttention Kernel(bool bsd, bool mask, bool bias) {
+  EmittedAttention k;
+  k.name = "attn";
+  k.config.bsd = bsd;
+  k.config.head_dim = 64;
+  k.config.v_head_dim = 32;
+  if (mask) k.config.key_mask_dtype = DType::kBool;
+  if (bias) k.config.bias_dtype = DType::kF32;
+  return k;
+}
+
+TEST(AttentionLauncherTest, BhsdWordsAndGrid) {
+  auto l = BuildAttentionLaunch(Kernel(false, false, false), 8, 2,
+                                {{3, 8, 17, 64}, {3, 2, 33, 64}, {3, 2, 33, 32}});
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_THAT(l->words, ElementsAre(3, 8, 2, 17, 33, 0, 0, 0, 0));
+  EXPECT_THAT(l->grid, ElementsAre(2, 8, 3));  // ceil(17 / 16) query tiles.
+}
+
+TEST(AttentionLauncherTest, BsdWithMaskAndBroadcastBias) {
+  // Bias [Hq, 1, Skv] broadcasts over batch and queries: strides {0, Skv, 0, 1}.
+  auto l = BuildAttentionLaunch(Kernel(true, true, true), 4, 4,
+                                {{2, 5, 256}, {2, 7, 256}, {2, 7, 128}, {2, 7}, {4, 1, 7}});
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_THAT(l->words, ElementsAre(2, 4, 4, 5, 7, 0, 7, 0, 1));
+  EXPECT_THAT(l->grid, ElementsAre(1, 4, 2));
+}
+
+TEST(AttentionLauncherTest, FullBiasStrides) {
+  auto l = BuildAttentionLaunch(Kernel(false, false, true), 2, 1,
+                                {{1, 2, 3, 64}, {1, 1, 5, 64}, {1, 1, 5, 32}, {1, 2, 3, 5}});
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_THAT(l->words, ElementsAre(1, 2, 1, 3, 5, 0, 15, 5, 1));
+}
+
+TEST(AttentionLauncherTest, RejectsMismatchedShapes) {
+  // Wrong head size.
+  auto a = BuildAttentionLaunch(Kernel(false, false, false), 2, 2,
+                                {{1, 2, 3, 80}, {1, 2, 5, 80}, {1, 2, 5, 32}});
+  EXPECT_THAT(a.status().message(), HasSubstr("do not fit"));
+  // Heads not a multiple.
+  auto b = BuildAttentionLaunch(Kernel(false, false, false), 3, 2,
+                                {{1, 3, 3, 64}, {1, 2, 5, 64}, {1, 2, 5, 32}});
+  EXPECT_THAT(b.status().message(), HasSubstr("multiple"));
+  // key_mask of the wrong length.
+  auto c = BuildAttentionLaunch(Kernel(true, true, false), 1, 1,
+                                {{1, 3, 64}, {1, 5, 64}, {1, 5, 32}, {1, 4}});
+  EXPECT_THAT(c.status().message(), HasSubstr("key_mask"));
+  // Bias that does not broadcast.
+  auto d = BuildAttentionLaunch(Kernel(true, false, true), 1, 1,
+                                {{1, 3, 64}, {1, 5, 64}, {1, 5, 32}, {3, 4}});
+  EXPECT_THAT(d.status().message(), HasSubstr("broadcast"));
+  // Missing input.
+  auto e = BuildAttentionLaunch(Kernel(false, true, false), 1, 1,
+                                {{1, 1, 3, 64}, {1, 1, 5, 64}, {1, 1, 5, 32}});
+  EXPECT_THAT(e.status().message(), HasSubstr("takes 4 inputs"));
+}
+
+}  // namespace
+}  // namespace kiln::cuda
