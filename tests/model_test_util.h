@@ -3,13 +3,16 @@
 #define KILN_TESTS_MODEL_TEST_UTIL_H_
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/status/statusor.h"
 #include "frontend/onnx_import.h"
+#include "ir/symbol_bindings.h"
 #include "gtest/gtest.h"
 
 namespace kiln::testing {
@@ -41,6 +44,48 @@ inline std::vector<std::filesystem::path> AllModelDirs() {
   }
   std::sort(dirs.begin(), dirs.end());
   return dirs;
+}
+
+// Models for GPU tests, which may run where the build's source folder does not exist: the
+// source's tests/models, else tests/models of the working directory (the carried checkout);
+// plus $KILN_SHARED/models when set, else the shared models beside the checkout.
+inline std::vector<std::filesystem::path> GpuModelDirs() {
+  namespace fs = std::filesystem;
+  fs::path own = fs::path(KILN_SOURCE_DIR) / "tests" / "models";
+  std::error_code ec;
+  std::vector<fs::path> roots = {fs::is_directory(own, ec) ? own : fs::path("tests") / "models"};
+  if (const char* env = std::getenv("KILN_SHARED"); env != nullptr && *env != '\0') {
+    roots.push_back(fs::path(env) / "models");
+  } else if (auto shared = SharedDir()) {
+    roots.push_back(*shared / "models");
+  }
+  std::vector<fs::path> dirs;
+  for (const fs::path& root : roots) {
+    for (const auto& e : fs::directory_iterator(root, ec)) {
+      if (fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
+// Binds a model's symbols as the GPU tests run them: `batch` = 2, every other symbol 16.
+inline absl::StatusOr<SymbolBindings> BindModelForTest(const Graph& graph) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const Value* in : graph.inputs()) {
+    std::vector<int64_t> shape;
+    for (const DimExpr& d : in->type().dims) {
+      if (auto c = d.as_const()) {
+        shape.push_back(*c);
+      } else if (d.is_symbol()) {
+        shape.push_back(d.symbol_name() == "batch" ? 2 : 16);
+      } else {
+        return absl::UnimplementedError(absl::StrCat("input ", in->name(), " dim ", d.ToString()));
+      }
+    }
+    shapes.push_back(std::move(shape));
+  }
+  return BindSymbols(graph, shapes);
 }
 
 // The tensors DIR/test_data_set_K/PREFIX_N.pb for N = 0.. while they exist.

@@ -208,49 +208,11 @@ TEST(FusedAttentionGpuTest, ConfigurationsMatchTheReference) {
   }
 }
 
-// batch=2, every other symbol 16 (as the FusedKernel GPU test binds the models).
-absl::StatusOr<SymbolBindings> BindModel(const Graph& graph) {
-  std::vector<std::vector<int64_t>> shapes;
-  for (const Value* in : graph.inputs()) {
-    std::vector<int64_t> shape;
-    for (const DimExpr& d : in->type().dims) {
-      if (auto k = d.as_const()) {
-        shape.push_back(*k);
-      } else if (d.is_symbol()) {
-        shape.push_back(d.symbol_name() == "batch" ? 2 : 16);
-      } else {
-        return absl::UnimplementedError(absl::StrCat("input ", in->name(), " dim ", d.ToString()));
-      }
-    }
-    shapes.push_back(std::move(shape));
-  }
-  return BindSymbols(graph, shapes);
-}
-
-std::vector<fs::path> ModelDirs() {
-  fs::path own = fs::path(KILN_SOURCE_DIR) / "tests" / "models";
-  std::error_code ec;
-  std::vector<fs::path> roots = {fs::is_directory(own, ec) ? own : fs::path("tests") / "models"};
-  if (const char* env = std::getenv("KILN_SHARED"); env != nullptr && *env != '\0') {
-    roots.push_back(fs::path(env) / "models");
-  } else if (auto shared = testing::SharedDir()) {
-    roots.push_back(*shared / "models");
-  }
-  std::vector<fs::path> dirs;
-  for (const fs::path& root : roots) {
-    for (const auto& e : fs::directory_iterator(root, ec)) {
-      if (fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
-    }
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
-
 // Calls `fn(node, bindings, label)` for every FusedAttention node of every model after -O3 at
 // f32 and f16.
 template <typename Fn>
 void ForEachModelAttention(Fn fn) {
-  for (const fs::path& dir : ModelDirs()) {
+  for (const fs::path& dir : testing::GpuModelDirs()) {
     for (DType precision : {DType::kF32, DType::kF16}) {
       auto graph = ImportOnnxFile((dir / "model.onnx").string());
       ASSERT_TRUE(graph.ok()) << graph.status();
@@ -259,7 +221,7 @@ void ForEachModelAttention(Fn fn) {
       PassContext pass_ctx;
       pass_ctx.precision = precision;
       ASSERT_TRUE(pm->Run(**graph, pass_ctx).ok());
-      auto bindings = BindModel(**graph);
+      auto bindings = testing::BindModelForTest(**graph);
       ASSERT_TRUE(bindings.ok()) << bindings.status();
       for (const Node* n : (*graph)->nodes()) {
         if (n->op() != OpKind::kFusedAttention) continue;

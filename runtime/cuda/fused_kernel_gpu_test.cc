@@ -30,46 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> GpuModelDirs() {
-  // On a machine where the build's source folder does not exist, tests/models of the working
-  // directory (the checkout the binary was carried into).
-  fs::path own = fs::path(KILN_SOURCE_DIR) / "tests" / "models";
-  std::error_code ec;
-  std::vector<fs::path> roots = {fs::is_directory(own, ec) ? own : fs::path("tests") / "models"};
-  if (const char* env = std::getenv("KILN_SHARED"); env != nullptr && *env != '\0') {
-    roots.push_back(fs::path(env) / "models");
-  } else if (auto shared = testing::SharedDir()) {
-    roots.push_back(*shared / "models");
-  }
-  std::vector<fs::path> dirs;
-  for (const fs::path& root : roots) {
-    for (const auto& e : fs::directory_iterator(root, ec)) {
-      if (fs::exists(e.path() / "model.onnx")) dirs.push_back(e.path());
-    }
-  }
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
-
-// batch=2, every other symbol 16, for each graph input's shape; then BindSymbols checks them.
-absl::StatusOr<SymbolBindings> BindModel(const Graph& graph) {
-  std::vector<std::vector<int64_t>> shapes;
-  for (const Value* in : graph.inputs()) {
-    std::vector<int64_t> shape;
-    for (const DimExpr& d : in->type().dims) {
-      if (auto c = d.as_const()) {
-        shape.push_back(*c);
-      } else if (d.is_symbol()) {
-        shape.push_back(d.symbol_name() == "batch" ? 2 : 16);
-      } else {
-        return absl::UnimplementedError(absl::StrCat("input ", in->name(), " dim ", d.ToString()));
-      }
-    }
-    shapes.push_back(std::move(shape));
-  }
-  return BindSymbols(graph, shapes);
-}
-
 absl::StatusOr<Tensor> RandomTensor(DType dtype, std::vector<int64_t> shape, std::mt19937& rng) {
   ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(dtype, std::move(shape)));
   std::uniform_real_distribution<float> real(-1.0f, 1.0f);
@@ -210,7 +170,7 @@ void CheckModel(const fs::path& dir, DType precision, const DeviceInfo& device) 
   pass_ctx.precision = precision;
   absl::Status ran = pm->Run(**graph, pass_ctx);
   ASSERT_TRUE(ran.ok()) << ran;
-  auto bindings = BindModel(**graph);
+  auto bindings = testing::BindModelForTest(**graph);
   ASSERT_TRUE(bindings.ok()) << bindings.status();
   std::vector<const Node*> nodes;
   std::vector<EmittedKernel> kernels;
@@ -241,7 +201,7 @@ TEST(FusedKernelGpuTest, EveryModelsKernelsMatchTheReference) {
   absl::StatusOr<DeviceInfo> device = QueryDevice();
   if (!device.ok()) GTEST_SKIP() << "no GPU: " << device.status();
   std::printf("[gpu] device %s (%s)\n", device->name.c_str(), device->arch().c_str());
-  std::vector<fs::path> dirs = GpuModelDirs();
+  std::vector<fs::path> dirs = testing::GpuModelDirs();
   ASSERT_FALSE(dirs.empty());
   for (const fs::path& dir : dirs) {
     for (DType precision : {DType::kF32, DType::kF16}) CheckModel(dir, precision, *device);
