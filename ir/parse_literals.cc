@@ -228,7 +228,7 @@ absl::StatusOr<TensorType> ParseTensorType(TextCursor& c) {
   return TensorType{*dtype, std::move(dims)};
 }
 
-absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c) {
+absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c, const std::vector<Tensor>* external) {
   if (!c.TryConsumeWord("tensor")) {
     return c.Error(
         absl::StrCat("expected a tensor literal (tensor<T[dims]> ...), found ", c.Found()));
@@ -259,6 +259,24 @@ absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c) {
                                   "> was elided when printed and cannot be parsed "
                                   "(print with full constants: `kiln dump --full-constants`)"));
   }
+  if (c.TryConsumeWord("external")) {
+    RETURN_IF_ERROR(c.Expect('(', "after 'external'"));
+    size_t index_pos = c.Mark();
+    ASSIGN_OR_RETURN(absl::string_view index_text, c.ReadNumber("an external tensor index"));
+    int64_t index = -1;
+    if (!absl::SimpleAtoi(index_text, &index)) index = -1;
+    RETURN_IF_ERROR(c.Expect(')', "after the external tensor's index"));
+    if (external == nullptr || index < 0 || index >= static_cast<int64_t>(external->size())) {
+      return c.ErrorAt(index_pos, absl::StrCat("tensor<", type_text, "> external(", index,
+                                               ") has no external tensor table entry"));
+    }
+    const Tensor& t = (*external)[index];
+    if (t.dtype() != type.dtype || t.shape() != shape) {
+      return c.ErrorAt(index_pos, absl::StrCat("external tensor ", index, " is ", t.TypeString(),
+                                               ", the literal says ", type_text));
+    }
+    return t;
+  }
   if (c.Peek() == '[') return ParseValueList(c, type.dtype, std::move(shape), *count, type_text);
   if (c.text().substr(data_pos, 2) == "0x") {
     return ParseHexData(c, type.dtype, std::move(shape), static_cast<size_t>(nbytes), type_text);
@@ -266,7 +284,8 @@ absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c) {
   return c.Error(absl::StrCat("expected tensor data ('[values]' or '0x<hex>'), found ", c.Found()));
 }
 
-absl::StatusOr<AttrValue> ParseAttrValue(TextCursor& c, AttrKind kind, absl::string_view name) {
+absl::StatusOr<AttrValue> ParseAttrValue(TextCursor& c, AttrKind kind, absl::string_view name,
+                                         const std::vector<Tensor>* external) {
   switch (kind) {
     case AttrKind::kInt: return ReadScalarAttr<int64_t>(c, name);
     case AttrKind::kFloat: return ReadScalarAttr<float>(c, name);
@@ -275,7 +294,7 @@ absl::StatusOr<AttrValue> ParseAttrValue(TextCursor& c, AttrKind kind, absl::str
     case AttrKind::kFloats: return ReadListAttr<float>(c, name);
     case AttrKind::kStrings: return ReadListAttr<std::string>(c, name);
     case AttrKind::kTensor: {
-      ASSIGN_OR_RETURN(Tensor t, ParseTensorLiteral(c));
+      ASSIGN_OR_RETURN(Tensor t, ParseTensorLiteral(c, external));
       return AttrValue(std::move(t));
     }
     case AttrKind::kDims: {

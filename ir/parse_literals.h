@@ -21,9 +21,12 @@ absl::StatusOr<std::vector<DimExpr>> ParseDimList(TextCursor& c, bool allow_nega
 // "f32[batch,seq,64]".
 absl::StatusOr<TensorType> ParseTensorType(TextCursor& c);
 // "tensor<T[dims]> [values]" or "tensor<T[dims]> 0x<hex bytes>"; elided tensors are errors.
-absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c);
+// "tensor<T[dims]> external(i)" takes entry i of `external` (which must have that type).
+absl::StatusOr<Tensor> ParseTensorLiteral(TextCursor& c,
+                                          const std::vector<Tensor>* external = nullptr);
 // An attribute value of the given kind; `name` is for error messages.
-absl::StatusOr<AttrValue> ParseAttrValue(TextCursor& c, AttrKind kind, absl::string_view name);
+absl::StatusOr<AttrValue> ParseAttrValue(TextCursor& c, AttrKind kind, absl::string_view name,
+                                         const std::vector<Tensor>* external = nullptr);
 
 }  // namespace kiln
 

@@ -255,7 +255,7 @@ absl::Status Parser::ParseAttrs(const OpInfo& info, Attributes* attrs) {
       return c_.ErrorAt(pos, absl::StrCat("attribute '", name, "' is given twice"));
     }
     RETURN_IF_ERROR(c_.Expect('=', "after the attribute name"));
-    ASSIGN_OR_RETURN(AttrValue value, ParseAttrValue(c_, spec->kind, name));
+    ASSIGN_OR_RETURN(AttrValue value, ParseAttrValue(c_, spec->kind, name, options_.external_tensors));
     attrs->Set(name, std::move(value));
   } while (c_.TryConsume(','));
   return c_.Expect('}', "or ',' after the attributes");

@@ -7,10 +7,12 @@
 #define KILN_IR_PARSER_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ir/graph.h"
+#include "ir/tensor.h"
 
 namespace kiln {
 
@@ -19,6 +21,9 @@ struct ParseOptions {
   // types are taken as they are and no symbolic values are computed: for tools and tests
   // that handle ops whose inference is not available.
   bool infer_shapes = true;
+  // Resolves `tensor<T[..]> external(i)` literals (PrintOptions::external_tensors): entry i
+  // must have the literal's type. Without it such a literal is an error.
+  const std::vector<Tensor>* external_tensors = nullptr;
 };
 
 // Parses one graph in the text form.

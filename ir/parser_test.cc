@@ -233,5 +233,43 @@ TEST(ParserTest, ParsedGraphVerifies) {
   EXPECT_EQ((*g)->FindValue("c")->type().ToString(), "i64[2]");
 }
 
+
+TEST(ParserTest, ExternalTensorsRoundTripThroughATable) {
+  const std::string text =
+      "graph main(%x: f32[2,20]) {\n"
+      "  %w: f32[2,20] = Constant() {value=tensor<f32[2,20]> [" +
+      [] {
+        std::string v;
+        for (int i = 0; i < 40; ++i) v += (i ? ", " : "") + std::to_string(i);
+        return v;
+      }() +
+      "]}\n"
+      "  %s: f32[2] = Constant() {value=tensor<f32[2]> [1, 2]}\n"
+      "  %y: f32[2,20] = Add(%x, %w)\n"
+      "  return %y\n"
+      "}\n";
+  auto g = ParseGraph(text);
+  ASSERT_TRUE(g.ok()) << g.status();
+  std::vector<const Tensor*> table;
+  PrintOptions print;
+  print.external_tensors = &table;
+  std::string external_text = PrintGraph(**g, print);
+  ASSERT_EQ(table.size(), 1u);  // The 2-element constant stays inline.
+  EXPECT_THAT(external_text, HasSubstr("tensor<f32[2,20]> external(0)"));
+  std::vector<Tensor> tensors = {*table[0]};
+  ParseOptions parse;
+  parse.external_tensors = &tensors;
+  auto back = ParseGraph(external_text, parse);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(PrintGraph(**back), PrintGraph(**g));
+
+  // Without the table, an out-of-range index, or a tensor of another type: clear errors.
+  EXPECT_THAT(ParseGraph(external_text).status().message(), HasSubstr("no external tensor"));
+  std::vector<Tensor> wrong = {Tensor::FromVector<float>({1, 2}, {2})};
+  parse.external_tensors = &wrong;
+  EXPECT_THAT(ParseGraph(external_text, parse).status().message(),
+              HasSubstr("external tensor 0 is f32[2], the literal says f32[2,20]"));
+}
+
 }  // namespace
 }  // namespace kiln

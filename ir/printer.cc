@@ -36,6 +36,10 @@ std::string HexBytes(const Tensor& t) {
 std::string TensorLiteral(const Tensor& t, const PrintOptions& options) {
   std::string head = absl::StrCat("tensor<", t.TypeString(), ">");
   if (t.num_elements() > options.max_inline_elements) {
+    if (options.external_tensors != nullptr) {
+      options.external_tensors->push_back(&t);
+      return absl::StrCat(head, " external(", options.external_tensors->size() - 1, ")");
+    }
     if (options.elide_large_constants) return absl::StrCat(head, " elided");
     return absl::StrCat(head, " ", HexBytes(t));
   }

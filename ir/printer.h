@@ -26,6 +26,9 @@ struct PrintOptions {
   // Print tensors larger than `max_inline_elements` as `tensor<T[..]> elided` (not parseable).
   bool elide_large_constants = false;
   int64_t max_inline_elements = 16;
+  // When set, tensors larger than `max_inline_elements` print as `tensor<T[..]> external(i)`
+  // and are appended here (i is their index): how plan files keep weights out of the text.
+  std::vector<const Tensor*>* external_tensors = nullptr;
 };
 
 std::string PrintGraph(const Graph& graph, const PrintOptions& options = {});
