@@ -21,7 +21,8 @@
 namespace kiln {
 
 struct CompileOptions {
-  int opt_level = 3;                  // The -O pipeline run before device lowering.
+  int opt_level = 3;                  // The -O pipeline run before device lowering...
+  std::string passes;                 // ...unless this comma-separated pass list is given.
   DType precision = DType::kF32;      // kF32, kF16 or kBF16.
   int64_t max_batch = 64;             // Bounds of the input symbols (see MakeSymbolBounds).
   int64_t max_seq = 512;

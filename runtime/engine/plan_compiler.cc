@@ -91,10 +91,14 @@ absl::StatusOr<std::unique_ptr<Plan>> CompileGraph(std::unique_ptr<Graph> graph,
   plan->precision = options.precision;
   plan->arch = options.arch;
 
-  Progress(options, absl::StrCat("optimizing (-O", options.opt_level, ", ",
-                                 DTypeName(options.precision), ")"));
+  Progress(options, absl::StrCat("optimizing (",
+                                 options.passes.empty() ? absl::StrCat("-O", options.opt_level)
+                                                        : options.passes,
+                                 ", ", DTypeName(options.precision), ")"));
   ASSIGN_OR_RETURN(PassManager pipeline,
-                   BuildPipeline(PipelineOptions{options.opt_level, options.precision}));
+                   options.passes.empty()
+                       ? BuildPipeline(PipelineOptions{options.opt_level, options.precision})
+                       : BuildPipeline(options.passes, options.precision));
   ASSIGN_OR_RETURN(std::unique_ptr<Pass> lower, CreatePass("lower-device"));
   pipeline.Add(std::move(lower));
   PassContext ctx;

@@ -7,8 +7,10 @@ namespace kiln::cli {
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command> kCommands = {
       {"dump", "print the imported graph with symbolic shapes, optionally after passes", &RunDump},
-      {"run", "run a model on input tensors (reference backend, optionally after passes)", &RunRun},
+      {"compile", "compile a model for the GPU into a plan file", &RunCompile},
+      {"run", "run a model (reference backend) or a plan (--device cuda) on input tensors", &RunRun},
       {"verify", "check models against reference outputs (ONNX backend-test folders)", &RunVerify},
+      {"bench", "time a plan on the GPU, with a per-kernel profile", &RunBench},
   };
   return kCommands;
 }

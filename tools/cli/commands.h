@@ -22,6 +22,8 @@ const std::vector<Command>& AllCommands();
 int RunDump(const std::vector<std::string>& args);
 int RunRun(const std::vector<std::string>& args);
 int RunVerify(const std::vector<std::string>& args);
+int RunCompile(const std::vector<std::string>& args);
+int RunBench(const std::vector<std::string>& args);
 
 // Parses args with `parser`; prints help (returning 0) or an error (returning 2) as needed.
 // Returns -1 when the command should go on.

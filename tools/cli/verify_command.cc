@@ -21,10 +21,15 @@ int RunVerify(const std::vector<std::string>& args) {
       "the optimized graph is what the reference backend runs (e.g. `kiln verify -O3\n"
       "test_*_expanded` checks that fusions keep the results); --precision fp16/bf16 also\n"
       "converts it with the mixed-precision pass and raises the default float tolerance to\n"
-      "1e-2.",
+      "1e-2. --device cuda compiles each model into a plan and runs it on the GPU (fp32\n"
+      "tolerance 1e-3 there); after each data set it also runs the same plan at other input\n"
+      "shapes (batch + 1, other symbols - 1) and compares with the reference backend.",
       1, -1);
-  parser.Flag({.name = "device", .value_name = "DEVICE", .help = "where to run",
-               .default_value = "cpu", .choices = {"cpu"}});
+  parser.Flag({.name = "device", .value_name = "DEVICE",
+               .help = "where to run: the reference backend, or the GPU (each model compiled "
+                       "at -O3 unless -O/--passes say otherwise, then also run at other batch "
+                       "and sequence lengths against the reference backend)",
+               .default_value = "cpu", .choices = {"cpu", "cuda"}});
   parser.Flag({.name = "tolerance", .value_name = "X",
                .help = "relative L2 tolerance for every float output (overrides the defaults)"});
   AddPipelineFlags(parser);
@@ -38,6 +43,7 @@ int RunVerify(const std::vector<std::string>& args) {
   options.precision = a.Get("precision");
   options.passes = choice->passes;
   options.opt_level = choice->level;
+  if (options.device == "cuda" && !a.Has("O") && choice->passes.empty()) options.opt_level = 3;
   if (a.Has("tolerance") && (!absl::SimpleAtod(a.Get("tolerance"), &options.tolerance) ||
                              !(options.tolerance > 0))) {
     std::fprintf(stderr, "kiln: --tolerance must be a positive number\n");
