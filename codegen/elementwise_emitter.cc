@@ -36,7 +36,8 @@ int VectorWidth(const Node& node) {
     return v->type().dims == domain && DTypeSize(v->type().dtype) == size;
   };
   for (const Value* v : body.inputs()) {
-    if (!same(v)) return 1;
+    // A host value (symbolic contents) is never loaded: its buffer may be null.
+    if (!same(v) || v->sym_value().has_value()) return 1;
   }
   for (const Node* n : body.nodes()) {
     if (n->op() == OpKind::kConstant) {

@@ -168,7 +168,11 @@ absl::StatusOr<std::string> ExprEmitter::ValueAt(const Value* v, const Index& id
   std::string key = Key(v, idx);
   if (auto it = memo_.find(key); it != memo_.end()) return it->second;
   std::string result;
-  if (auto it = input_index_.find(v); it != input_index_.end()) {
+  if (std::optional<std::vector<DimExpr>> sym = v->sym_value();
+      sym && !IsFloat(v->type().dtype) &&
+      static_cast<int64_t>(sym->size()) == v->type().NumElements().as_const().value_or(-1)) {
+    result = EmitSymbolic(v, *sym, idx);
+  } else if (auto it = input_index_.find(v); it != input_index_.end()) {
     ASSIGN_OR_RETURN(result, LoadInput(it->second, v, idx));
   } else {
     const Node* n = v->producer();
@@ -190,6 +194,8 @@ absl::StatusOr<std::string> ExprEmitter::ValueAt(const Value* v, const Index& id
       emitted = EmitElementwise(*n, idx);
     } else if (n->op() == OpKind::kConstant) {
       emitted = EmitConstant(*n, idx);
+    } else if (n->op() == OpKind::kRange) {
+      emitted = EmitRange(*n, idx);
     } else {
       return absl::UnimplementedError(absl::StrCat("codegen: op ", n->op_name(), " (",
                                                    n->Describe(),
@@ -221,6 +227,45 @@ absl::StatusOr<std::string> ExprEmitter::LoadInput(int k, const Value* v, const 
   }
   DType t = v->type().dtype;
   return Let(ComputeType(t), v->name(), LoadConvert(t, absl::StrCat(inputs_[k], "[", offset, "]")));
+}
+
+std::string ExprEmitter::EmitSymbolic(const Value* v, const std::vector<DimExpr>& contents,
+                                      const Index& idx) {
+  std::string element = contents.empty() ? "(kiln_i64)0" : dims_.Ref(contents.back());
+  if (contents.size() > 1) {
+    std::string offset = Let("kiln_i64", "offset", Linearize(idx, v->type().dims));
+    for (size_t i = contents.size() - 1; i-- > 0;) {
+      element = absl::StrCat("(", offset, " == ", i, " ? ", dims_.Ref(contents[i]), " : ",
+                             element, ")");
+    }
+  }
+  DType t = v->type().dtype;
+  std::string expr = t == DType::kBool ? absl::StrCat("(", element, " != 0)")
+                                       : absl::StrCat("((", ComputeType(t), ")", element, ")");
+  return Let(ComputeType(t), v->name(), expr);
+}
+
+absl::StatusOr<std::string> ExprEmitter::EmitRange(const Node& n, const Index& idx) {
+  const Value* out = n.output(0);
+  DType t = out->type().dtype;
+  std::string ct = ComputeType(t);
+  std::string i = idx.empty() ? "(kiln_i64)0" : idx[0];
+  std::optional<std::vector<DimExpr>> start = IntsOf(n.input(0));
+  std::optional<std::vector<DimExpr>> delta = IntsOf(n.input(2));
+  if (!IsFloat(t) && start && delta && start->size() == 1 && delta->size() == 1) {
+    return Let(ct, out->name(),
+               absl::StrCat("((", ct, ")(", dims_.Ref((*start)[0]), " + ", i, " * ",
+                            dims_.Ref((*delta)[0]), "))"));
+  }
+  std::optional<double> fstart = ConstantScalar(n.input(0));
+  std::optional<double> fdelta = ConstantScalar(n.input(2));
+  if (IsFloat(t) && fstart && fdelta) {
+    return Let(ct, out->name(),
+               absl::StrCat("(", Literal(t, *fstart), " + (", ct, ")", i, " * ",
+                            Literal(t, *fdelta), ")"));
+  }
+  return absl::UnimplementedError(absl::StrCat(
+      "codegen: ", n.Describe(), ": Range start and delta must be constants or host values"));
 }
 
 absl::StatusOr<std::string> ExprEmitter::EmitConstant(const Node& n, const Index& idx) {

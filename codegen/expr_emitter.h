@@ -81,6 +81,11 @@ class ExprEmitter {
   absl::StatusOr<std::string> EmitSlice(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitConcat(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitGather(const Node& n, const Index& idx);
+  absl::StatusOr<std::string> EmitRange(const Node& n, const Index& idx);
+  // `v` (an int/bool value with symbolic contents) at `idx`, from its symbols: such a value
+  // is never loaded, so the runtime may pass null for a body input holding one.
+  std::string EmitSymbolic(const Value* v, const std::vector<DimExpr>& contents,
+                           const Index& idx);
   // Small integer contents of `v` (a constant or a value with known symbolic contents).
   std::optional<std::vector<DimExpr>> IntsOf(const Value* v) const;
 

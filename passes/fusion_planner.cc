@@ -6,6 +6,9 @@
 //     chain (Reshape -> Transpose) stays as it is for the backend to treat as a view;
 //   - the groups, contracted to single nodes, must stay acyclic: merging A and B is refused when
 //     a path leaves A or B and re-enters the other through an outside node or group.
+// lower-device's mode (FusionPlanOptions::lowering) drops the injective rule (data movement
+// must become a kernel too), emits every group holding a non-view node, and refuses a merge whose
+// group would write outputs of different element counts (an elementwise kernel has one domain).
 // Groups are kept in a union-find; the cycle check walks the contracted graph forward from the
 // merged pair, pruning groups that start after the pair's last member (they cannot reach back).
 #include "passes/fusion_planner.h"
@@ -16,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "passes/lower_device.h"
 
 namespace kiln {
 
@@ -39,35 +43,45 @@ FusionRole RoleOf(const Node& n) {
   return IsHostShapeWork(n) ? FusionRole::kNone : role;
 }
 
-namespace {
+FusionRole RoleOf(const Node& n, const FusionPlanOptions& options) {
+  if (options.lowering && n.op() == OpKind::kRange && !IsHostShapeWork(n)) {
+    return FusionRole::kInjective;
+  }
+  return RoleOf(n);
+}
 
-constexpr absl::string_view kPass = "fuse-elementwise";
+namespace {
 
 struct Group {
   std::vector<int> members;  // Node indices.
   int reductions = 0;
   int non_injective = 0;  // Elementwise and reduction members.
+  int non_view = 0;       // Members that are not views.
   int min_pos = 0, max_pos = 0;
   std::string reduction;  // The name of its reduction, if any.
 };
 
 class Planner {
  public:
-  explicit Planner(const Graph& graph) : nodes_(graph.NodeList()) {
+  Planner(const Graph& graph, const FusionPlanOptions& options)
+      : options_(options),
+        nodes_(graph.NodeList()),
+        graph_outputs_(graph.outputs().begin(), graph.outputs().end()) {
     const int n = static_cast<int>(nodes_.size());
-    absl::flat_hash_map<const Node*, int> index;
+    absl::flat_hash_map<const Node*, int>& index = index_;
     for (int i = 0; i < n; ++i) index[nodes_[i]] = i;
     succ_.resize(n);
     parent_.resize(n);
     groups_.resize(n);
     for (int i = 0; i < n; ++i) {
       parent_[i] = i;
-      roles_.push_back(RoleOf(*nodes_[i]));
+      roles_.push_back(RoleOf(*nodes_[i], options_));
       Group& g = groups_[i];
       g.members = {i};
       g.min_pos = g.max_pos = i;
       g.reductions = roles_[i] == FusionRole::kReduction;
       g.non_injective = roles_[i] == FusionRole::kElementwise || g.reductions;
+      g.non_view = !IsViewNode(*nodes_[i]);
       if (g.reductions) g.reduction = nodes_[i]->name();
     }
     absl::flat_hash_set<std::pair<int, int>> seen;
@@ -108,7 +122,7 @@ class Planner {
       }
       if (why) {
         ctx.Note(
-            absl::StrCat(kPass, ": ", nodes_[p]->name(), " + ", nodes_[c]->name(), ": ", *why));
+            absl::StrCat(options_.pass_name, ": ", nodes_[p]->name(), " + ", nodes_[c]->name(), ": ", *why));
       }
     }
   }
@@ -116,7 +130,7 @@ class Planner {
   std::vector<std::vector<Node*>> EmittedGroups() {
     std::vector<std::pair<int, std::vector<Node*>>> by_pos;
     for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
-      if (Find(i) != i || !Candidate(i) || groups_[i].non_injective == 0) continue;
+      if (Find(i) != i || !Candidate(i) || !Emitted(i)) continue;
       std::vector<int> members = groups_[i].members;
       std::sort(members.begin(), members.end());
       std::vector<Node*> nodes;
@@ -132,7 +146,10 @@ class Planner {
 
  private:
   bool Candidate(int i) const { return roles_[i] != FusionRole::kNone; }
-  bool Emitted(int i) { return groups_[Find(i)].non_injective > 0; }
+  bool Emitted(int i) {
+    const Group& g = groups_[Find(i)];
+    return options_.lowering ? g.non_view > 0 : g.non_injective > 0;
+  }
 
   int Find(int i) {
     while (parent_[i] != i) i = parent_[i] = parent_[parent_[i]];
@@ -146,6 +163,7 @@ class Planner {
     ga.members.insert(ga.members.end(), gb.members.begin(), gb.members.end());
     ga.reductions += gb.reductions;
     ga.non_injective += gb.non_injective;
+    ga.non_view += gb.non_view;
     ga.min_pos = std::min(ga.min_pos, gb.min_pos);
     ga.max_pos = std::max(ga.max_pos, gb.max_pos);
     if (ga.reduction.empty()) ga.reduction = gb.reduction;
@@ -167,13 +185,44 @@ class Planner {
       return absl::StrCat("a kernel holds at most one reduction (", ga.reduction, ", ",
                           gb.reduction, ")");
     }
-    if (ga.non_injective + gb.non_injective == 0) {
+    if (!options_.lowering && ga.non_injective + gb.non_injective == 0) {
       return std::string(
           "injective ops fuse only into a kernel with elementwise or reduction work");
+    }
+    if (options_.lowering) {
+      if (std::optional<std::string> why = MixedOutputSizes(a, b)) return why;
     }
     if (const Node* via = CycleVia(a, b)) {
       return absl::StrCat("fusing would form a cycle through ", via->name(), " (", via->op_name(),
                           ")");
+    }
+    return std::nullopt;
+  }
+
+  // Why the merged groups a and b would have outputs (values used outside it or returned)
+  // of different element counts, or nullopt.
+  std::optional<std::string> MixedOutputSizes(int a, int b) {
+    const Value* first = nullptr;
+    for (int g : {a, b}) {
+      for (int m : groups_[g].members) {
+        const Node* n = nodes_[m];
+        for (int o = 0; o < n->num_outputs(); ++o) {
+          const Value* v = n->output(o);
+          bool escapes = graph_outputs_.contains(v);
+          for (const Use& u : v->uses()) {
+            const int gu = Find(index_.at(u.user));
+            escapes |= gu != a && gu != b;
+          }
+          if (!escapes) continue;
+          if (first == nullptr) {
+            first = v;
+          } else if (v->type().NumElements() != first->type().NumElements()) {
+            return absl::StrCat("one kernel cannot write ", first->name(), " (",
+                                first->type().ToString(), ") and ", v->name(), " (",
+                                v->type().ToString(), ")");
+          }
+        }
+      }
     }
     return std::nullopt;
   }
@@ -207,7 +256,10 @@ class Planner {
     return nullptr;
   }
 
+  const FusionPlanOptions& options_;
   std::vector<Node*> nodes_;
+  absl::flat_hash_set<const Value*> graph_outputs_;
+  absl::flat_hash_map<const Node*, int> index_;
   std::vector<FusionRole> roles_;
   std::vector<std::vector<int>> succ_;
   std::vector<std::pair<int, int>> edges_;
@@ -217,8 +269,9 @@ class Planner {
 
 }  // namespace
 
-std::vector<std::vector<Node*>> PlanFusionGroups(const Graph& graph, PassContext& ctx) {
-  Planner planner(graph);
+std::vector<std::vector<Node*>> PlanFusionGroups(const Graph& graph, PassContext& ctx,
+                                                 const FusionPlanOptions& options) {
+  Planner planner(graph, options);
   planner.Run();
   planner.NoteRefusals(ctx);
   return planner.EmittedGroups();

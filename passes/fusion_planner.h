@@ -25,10 +25,26 @@ enum class FusionRole {
 bool IsHostShapeWork(const Node& n);
 FusionRole RoleOf(const Node& n);
 
+// How PlanFusionGroups groups.
+struct FusionPlanOptions {
+  // The pass named in notes.
+  std::string pass_name = "fuse-elementwise";
+  // lower-device's mode: every node that is not already device-executable must end up in a
+  // kernel, so groups of pure data movement are emitted too (Range counts as data movement);
+  // a group of only views (Reshape, Squeeze, Unsqueeze, Flatten, Identity) is not emitted, and
+  // merges that would give a kernel outputs of different element counts are refused (one
+  // kernel has one iteration domain).
+  bool lowering = false;
+};
+
+// The role of `n` under `options` (RoleOf, plus Range as injective when lowering).
+FusionRole RoleOf(const Node& n, const FusionPlanOptions& options);
+
 // The groups to emit as FusedKernels (each in graph order; every group holds at least one
-// elementwise or reduction node). Refused neighbours are noted as
-// "fuse-elementwise: <producer> + <consumer>: <reason>".
-std::vector<std::vector<Node*>> PlanFusionGroups(const Graph& graph, PassContext& ctx);
+// elementwise or reduction node, or when lowering one node that is not a view). Refused
+// neighbours are noted as "<pass>: <producer> + <consumer>: <reason>".
+std::vector<std::vector<Node*>> PlanFusionGroups(const Graph& graph, PassContext& ctx,
+                                                 const FusionPlanOptions& options = {});
 
 }  // namespace kiln
 

@@ -29,6 +29,7 @@ const std::vector<Entry>& Registry() {
       {"fuse-rotary", &CreateFuseRotary},
       {"fuse-silu", &CreateFuseSilu},
       {"fuse-skip-norm", &CreateFuseSkipNorm},
+      {"lower-device", &CreateLowerDevice},
       {"materialize-shapes", &CreateMaterializeShapes},
       {"mixed-precision", &CreateMixedPrecision},
       {"simplify-noops", &CreateSimplifyNoOps},
