@@ -62,11 +62,15 @@ std::string Literal(DType t, double value) {
     return absl::StrCat("(", ComputeType(t), ")", static_cast<int64_t>(value), "LL");
   }
   bool is_double = t == DType::kF64;
-  if (std::isnan(value))
-    return is_double ? "__longlong_as_double(0x7ff8000000000000LL)" : "__int_as_float(0x7fc00000)";
+  // __builtin_bit_cast rather than __int_as_float: it is a constant expression, which the
+  // initializers of file-scope constant tables need.
+  if (std::isnan(value)) {
+    return is_double ? "__builtin_bit_cast(double, 0x7ff8000000000000ull)"
+                     : "__builtin_bit_cast(float, 0x7fc00000u)";
+  }
   if (std::isinf(value)) {
-    std::string inf =
-        is_double ? "__longlong_as_double(0x7ff0000000000000LL)" : "__int_as_float(0x7f800000)";
+    std::string inf = is_double ? "__builtin_bit_cast(double, 0x7ff0000000000000ull)"
+                                : "__builtin_bit_cast(float, 0x7f800000u)";
     return value < 0 ? absl::StrCat("(-", inf, ")") : inf;
   }
   char buf[64];
@@ -280,6 +284,7 @@ absl::StatusOr<std::string> ExprEmitter::EmitConstant(const Node& n, const Index
     return IsFloat(dt) ? Literal(dt, t->GetAsDouble(i)) : Literal(dt, t->GetAsInt(i));
   };
   if (t->num_elements() == 1) return element(0);
+  if (t->num_elements() == 0) return Literal(dt, 0);  // Never loaded: the value is empty.
   auto [it, inserted] = tables_.try_emplace(&n, "");
   if (inserted) {
     // Tables of all kernels share the module's scope; reserve the name among locals too.

@@ -303,5 +303,30 @@ TEST(SourceWriterTest, IndentsAndHandsOutFreshNames) {
   EXPECT_EQ(SanitizeIdentifier(""), "v");
 }
 
+// Non-finite constants in a table (an additive causal mask) and an empty constant: the table
+// initializers must be constant expressions and no array may have zero length.
+constexpr char kNonFiniteTable[] = R"(
+graph main(%x: f32[2,3]) {
+  %r: f32[2,3] = FusedKernel(%x) @fused_mask body
+    graph fused(%x: f32[2,3]) {
+      %m: f32[2,3] = Constant() {value=tensor<f32[2,3]> [0, -inf, -inf, 0, 0, nan]} @mask
+      %e: f32[2,0] = Constant() {value=tensor<f32[2,0]> []} @empty
+      %c: f32[2,3] = Concat(%x, %e) {axis=1} @cat
+      %r: f32[2,3] = Add(%c, %m) @add_mask
+      return %r
+    }
+  return %r
+}
+)";
+
+TEST(KernelEmitterTest, NonFiniteAndEmptyConstantTablesCompile) {
+  absl::StatusOr<EmittedKernel> k = EmitFirst(kNonFiniteTable);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_TRUE(absl::StrContains(k->source, "(-__builtin_bit_cast(float, 0x7f800000u))"));
+  EXPECT_TRUE(absl::StrContains(k->source, "__builtin_bit_cast(float, 0x7fc00000u)"));
+  EXPECT_FALSE(absl::StrContains(k->source, "[0] ="));
+  ExpectCompiles(*k);
+}
+
 }  // namespace
 }  // namespace kiln

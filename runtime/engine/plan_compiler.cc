@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_set.h"
+#include "ir/shape_inference.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "codegen/kernel_cache.h"
@@ -40,6 +42,24 @@ absl::Status WriteFile(const std::string& path, absl::string_view data) {
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
   out.close();
   if (!out) return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
+  return absl::OkStatus();
+}
+
+// A plan sizes every buffer from the input shapes; a dim that depends on tensor data (e.g.
+// ConstantOfShape of an input tensor) cannot be planned.
+absl::Status CheckShapesFollowFromInputs(const Graph& graph) {
+  for (const Node* n : graph.nodes()) {
+    for (int i = 0; i < n->num_outputs(); ++i) {
+      absl::btree_set<std::string> syms;
+      for (const DimExpr& d : n->output(i)->type().dims) d.CollectSymbols(&syms);
+      for (const std::string& s : syms) {
+        if (!IsDataDependentSymbol(s)) continue;
+        return absl::UnimplementedError(absl::StrCat(
+            "the shape of '", n->output(i)->name(), "' (", n->Describe(), ") depends on tensor "
+            "data (", s, "); GPU plans need every shape to follow from the input shapes"));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -105,6 +125,7 @@ absl::StatusOr<std::unique_ptr<Plan>> CompileGraph(std::unique_ptr<Graph> graph,
   ctx.precision = options.precision;
   RETURN_IF_ERROR(pipeline.Run(*graph, ctx));
   plan->timings.optimize_ms = MillisSince(start);
+  RETURN_IF_ERROR(CheckShapesFollowFromInputs(*graph));
   plan->graph = std::move(graph);
   ASSIGN_OR_RETURN(plan->bounds, MakeSymbolBounds(*plan->graph, options.max_batch,
                                                   options.max_seq, options.bounds));

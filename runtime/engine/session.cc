@@ -295,6 +295,35 @@ absl::Status Session::StageHost(const std::vector<Tensor>& inputs) {
   return absl::OkStatus();
 }
 
+absl::Status Session::WriteHostOutputs(const ShapeState& state) {
+  for (int i : program_.host_outputs) {
+    const Value* v = plan_->graph->outputs()[i];
+    const std::vector<DimExpr>& contents = *v->sym_value();
+    ASSIGN_OR_RETURN(std::vector<int64_t> dims, EvaluateDims(v->type().dims, state.bindings));
+    ASSIGN_OR_RETURN(Tensor t, Tensor::Zeros(v->type().dtype, dims));
+    if (static_cast<int64_t>(contents.size()) != t.num_elements()) {
+      return absl::InternalError(absl::StrCat("output '", v->name(), "' has ", contents.size(),
+                                              " symbolic values for ", t.num_elements(),
+                                              " elements"));
+    }
+    for (size_t k = 0; k < contents.size(); ++k) {
+      ASSIGN_OR_RETURN(int64_t x, contents[k].Evaluate(state.bindings));
+      VisitDType(t.dtype(), [&](auto zero) {
+        using T = decltype(zero);
+        if constexpr (std::is_integral_v<T>) {
+          t.data<T>()[k] = static_cast<T>(x);
+        } else {
+          t.data<T>()[k] = static_cast<T>(static_cast<float>(x));
+        }
+        return 0;
+      });
+    }
+    KILN_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(output_buffers_[i].data(), t.raw_data(),
+                                              t.nbytes(), cudaMemcpyHostToDevice, stream_));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Tensor>> Session::FetchOutputs(const ShapeState& state) {
   std::vector<Tensor> outs;
   const Graph& g = *plan_->graph;
@@ -319,6 +348,7 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const std::vector<Tensor>& inpu
   ASSIGN_OR_RETURN(ShapeState * state, StateFor(shapes));
   RETURN_IF_ERROR(StageHost(inputs));
   RETURN_IF_ERROR(Execute(*state));
+  RETURN_IF_ERROR(WriteHostOutputs(*state));
   return FetchOutputs(*state);
 }
 
@@ -364,6 +394,7 @@ absl::StatusOr<std::vector<DeviceTensor>> Session::RunOnDevice(
                                               cudaMemcpyDeviceToDevice, stream_));
   }
   RETURN_IF_ERROR(Execute(*state));
+  RETURN_IF_ERROR(WriteHostOutputs(*state));
   KILN_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));
   std::vector<DeviceTensor> outs;
   const Graph& g = *plan_->graph;

@@ -91,6 +91,8 @@ class Session {
   absl::Status LaunchThunk(ShapeState& state, size_t i);
   void* Pointer(const Value* v) const;
   absl::StatusOr<std::vector<Tensor>> FetchOutputs(const ShapeState& state);
+  // Writes the graph outputs that are shape arithmetic into their output buffers.
+  absl::Status WriteHostOutputs(const ShapeState& state);
 
   std::shared_ptr<const Plan> plan_;
   SessionOptions options_;

@@ -38,10 +38,9 @@ class ProgramBuilder {
     for (int i = 0; i < static_cast<int>(g.outputs().size()); ++i) {
       const Value* v = g.outputs()[i];
       if (output_index_.at(v) == i && written_.contains(v)) continue;
-      if (IsHostValue(v) && !p_.storage.contains(v)) {
-        return absl::UnimplementedError(absl::StrCat(
-            "graph output '", v->name(), "' is shape arithmetic computed on the host; the GPU "
-            "runtime returns only device tensors"));
+      if (IsHostValue(v)) {
+        p_.host_outputs.push_back(i);
+        continue;
       }
       Thunk t{Thunk::Kind::kCopy, nullptr, -1, {v}, absl::StrCat("copy to output ", i), i};
       p_.thunks.push_back(std::move(t));

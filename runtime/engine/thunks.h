@@ -49,6 +49,9 @@ struct ThunkProgram {
   // Every value a thunk reads or writes, after resolving views to the buffer they alias.
   absl::flat_hash_map<const Value*, Storage> storage;
   std::vector<const Value*> weights;  // Constant outputs, in graph order.
+  // Graph outputs that are shape arithmetic (e.g. a Shape node's): their contents are
+  // evaluated on the host after the thunks run.
+  std::vector<int> host_outputs;
 };
 
 // True for the ops whose output is input 0's buffer reinterpreted (contiguous views).
