@@ -29,7 +29,8 @@ done
 
 step "bench, BERT shared model at batch 8 seq 64"
 "$bin/kiln" bench "$out/bert.kiln" --shape input_ids=8x64 --shape attention_mask=8x64 \
-  --shape token_type_ids=8x64 --iters 50 2>&1 | tail -30
+--iters 50 2>&1 | tail -30
+[ -x "$bin/kiln_example" ] && { step "installed-package example"; "$bin/kiln_example" tests/models/bert_mini_ts/model.onnx "$out/example.kiln" input_ids=2x8 attention_mask=2x8; }
 
 step "ONNX node tests on the GPU"
 nodes=$shared/onnx-node-tests
