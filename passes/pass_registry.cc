@@ -27,6 +27,7 @@ const std::vector<Entry>& Registry() {
       {"fuse-layer-norm", &CreateFuseLayerNorm},
       {"fuse-rms-norm", &CreateFuseRmsNorm},
       {"fuse-rotary", &CreateFuseRotary},
+      {"fold-attention-layout", &CreateFoldAttentionLayout},
       {"fuse-silu", &CreateFuseSilu},
       {"fuse-skip-norm", &CreateFuseSkipNorm},
       {"lower-device", &CreateLowerDevice},

@@ -119,8 +119,12 @@ absl::StatusOr<std::unique_ptr<Plan>> CompileGraph(std::unique_ptr<Graph> graph,
                    options.passes.empty()
                        ? BuildPipeline(PipelineOptions{options.opt_level, options.precision})
                        : BuildPipeline(options.passes, options.precision));
-  ASSIGN_OR_RETURN(std::unique_ptr<Pass> lower, CreatePass("lower-device"));
-  pipeline.Add(std::move(lower));
+  // The device stage: attention reads and writes [B, S, H*D] directly (no head transposes),
+  // then everything is lowered to what the GPU runtime executes.
+  for (const char* name : {"fold-attention-layout", "dce", "lower-device", "dce"}) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Pass> pass, CreatePass(name));
+    pipeline.Add(std::move(pass));
+  }
   PassContext ctx;
   ctx.precision = options.precision;
   RETURN_IF_ERROR(pipeline.Run(*graph, ctx));

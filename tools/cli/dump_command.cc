@@ -10,7 +10,9 @@
 #include "ir/printer.h"
 #include "ir/status_macros.h"
 #include "passes/memory_plan.h"
+#include "runtime/engine/plan.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/engine_flags.h"
 #include "tools/cli/dump_report.h"
 #include "tools/cli/pipeline_flags.h"
 
@@ -18,7 +20,8 @@ namespace kiln::cli {
 namespace {
 
 constexpr char kDescription[] =
-    "Imports MODEL.onnx, infers symbolic shapes, runs the chosen passes (none by default) and\n"
+    "Imports MODEL.onnx (or loads the device-lowered graph of a PLAN.kiln from `kiln compile`),\n"
+    "infers symbolic shapes, runs the chosen passes (none by default) and\n"
     "prints the graph to stdout:\n"
     "  text  the IR's text form, which ParseGraph reads back (with --full-constants)\n"
     "  dot   Graphviz, e.g. `kiln dump m.onnx --format dot | dot -Tsvg > m.svg`\n"
@@ -96,7 +99,7 @@ absl::StatusOr<std::string> MemoryPlanReport(const Graph& graph, const ParsedArg
 }  // namespace
 
 int RunDump(const std::vector<std::string>& args) {
-  ArgParser parser("dump MODEL.onnx [flags]", kDescription, 1, 1);
+  ArgParser parser("dump MODEL.onnx|PLAN.kiln [flags]", kDescription, 1, 1);
   DeclareFlags(parser);
   ParsedArgs a;
   if (int rc = ParseOrExit(parser, args, &a); rc >= 0) return rc;
@@ -113,7 +116,14 @@ int RunDump(const std::vector<std::string>& args) {
     return Usage(
         absl::InvalidArgumentError("--max-batch, --max-seq and --bound need --memory-plan"));
   }
-  auto graph = ImportOnnxFile(a.positional[0]);
+  absl::StatusOr<std::unique_ptr<Graph>> graph;
+  if (IsPlanFile(a.positional[0])) {  // A compiled plan: its device-lowered graph.
+    auto plan = LoadPlan(a.positional[0]);
+    if (!plan.ok()) return Fail(plan.status());
+    graph = std::move((*plan)->graph);
+  } else {
+    graph = ImportOnnxFile(a.positional[0]);
+  }
   if (!graph.ok()) return Fail(graph.status());
 
   pm->PrintAfter(print_after, [&](absl::string_view pass, const Graph& g) {

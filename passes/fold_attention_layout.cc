@@ -1,0 +1,99 @@
+// fold-attention-layout: FusedAttention in layout "bhsd" whose q, k and v are head-split copies
+// (Transpose perm [0,2,1,3] of a Reshape of a [B, S, H*D] value) and whose output is only
+// merged back the same way (Transpose [0,2,1,3], then Reshape to [B, S, H*D]) becomes layout
+// "bsd" reading the [B, S, H*D] values and writing one the merging Reshape reads directly:
+// the four transposes (each a full copy of an activation on the GPU) disappear. Any operand not of that form leaves the node alone, with a note. The mask and
+// bias are the same in both layouts.
+#include "absl/strings/str_cat.h"
+#include "ir/status_macros.h"
+#include "passes/passes.h"
+#include "passes/pattern.h"
+
+namespace kiln {
+namespace {
+
+bool IsHeadSwap(const Node* n) {
+  if (n == nullptr || n->op() != OpKind::kTranspose) return false;
+  const std::vector<int64_t>* perm = n->attr_ints("perm");
+  return perm != nullptr && *perm == std::vector<int64_t>{0, 2, 1, 3};
+}
+
+// The [B, S, H*D] value behind operand `x` ([B, H, S, D]), or null.
+Value* MergedSource(const Value* x) {
+  const Node* t = x->producer();
+  if (!IsHeadSwap(t)) return nullptr;
+  const Node* r = ProducerOf(t->input(0), OpKind::kReshape);
+  if (r == nullptr) return nullptr;
+  Value* src = r->input(0);
+  const std::vector<DimExpr>& xd = x->type().dims;  // [B, H, S, D]
+  const std::vector<DimExpr>& sd = src->type().dims;
+  if (xd.size() != 4 || sd.size() != 3) return nullptr;
+  if (sd[0] != xd[0] || sd[1] != xd[2] || sd[2] != xd[1] * xd[3]) return nullptr;
+  return src;
+}
+
+// The Reshape that merges output `y` ([B, H, S, D]) back through a head swap (to [B, S, H*D],
+// [B*S, H*D] or any shape: a [B, S, H*D] tensor has the same element order), when that is y's
+// only use; else null.
+Node* MergingReshape(const Graph& graph, const Value* y) {
+  if (y->uses().size() != 1 || !HasSingleUse(graph, y)) return nullptr;
+  const Node* t = y->uses()[0].user;
+  if (!IsHeadSwap(t) || !HasSingleUse(graph, t->output(0))) return nullptr;
+  Node* r = t->output(0)->uses()[0].user;
+  if (r->op() != OpKind::kReshape || r->input(0) != t->output(0)) return nullptr;
+  return r;
+}
+
+class FoldAttentionLayout : public RewritePattern {
+ public:
+  absl::string_view name() const override { return "fold-attention-layout"; }
+  absl::StatusOr<bool> MatchAndRewrite(Node* n, Graph& graph, PassContext& ctx) override {
+    if (n->op() != OpKind::kFusedAttention || n->attr_string("layout") != "bhsd") return false;
+    std::vector<Value*> sources;
+    for (int i = 0; i < 3; ++i) {
+      Value* s = MergedSource(n->input(i));
+      if (s == nullptr) {
+        ctx.Note(absl::StrCat("fold-attention-layout: ", n->Describe(), ": input ", i,
+                              " is not a head split of a [B, S, H*D] value"));
+        return false;
+      }
+      sources.push_back(s);
+    }
+    Node* merge = MergingReshape(graph, n->output(0));
+    if (merge == nullptr) {
+      ctx.Note(absl::StrCat("fold-attention-layout: ", n->Describe(),
+                            ": the output is not only merged back to [B, S, H*D]"));
+      return false;
+    }
+    std::vector<Value*> inputs(sources.begin(), sources.end());
+    for (int i = 3; i < n->num_inputs(); ++i) inputs.push_back(n->input(i));
+    Attributes attrs = n->attrs();
+    attrs.Set("layout", AttrValue(std::string("bsd")));
+    ASSIGN_OR_RETURN(Node * bsd, AddInferredNode(graph, OpKind::kFusedAttention, inputs, 1, attrs,
+                                                 n->name(), merge));
+    // The merge now reshapes the [B, S, H*D] output; the old node, the head swaps and their
+    // reshapes lose their last uses.
+    Value* swapped = merge->input(0);
+    merge->SetInput(0, bsd->output(0));
+    EraseDeadProducers(graph, {swapped});
+    return true;
+  }
+};
+
+class FoldAttentionLayoutPass : public Pass {
+ public:
+  absl::string_view name() const override { return "fold-attention-layout"; }
+  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
+    std::vector<std::unique_ptr<RewritePattern>> patterns;
+    patterns.push_back(std::make_unique<FoldAttentionLayout>());
+    return ApplyPatternsGreedily(graph, ctx, patterns);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateFoldAttentionLayout() {
+  return std::make_unique<FoldAttentionLayoutPass>();
+}
+
+}  // namespace kiln
