@@ -14,7 +14,8 @@
 namespace kiln {
 namespace {
 
-// Helpers shared by every tensor-core attention kernel of a module (dtype-generic).
+// Helpers shared by every tensor-core attention kernel of a module (dtype-generic): the PTX
+// wrappers, then the tile loader.
 constexpr char kHelpers[] = R"CUDA(
 #ifndef KILN_ATTENTION_MMA_DEFINED
 #define KILN_ATTENTION_MMA_DEFINED
@@ -72,6 +73,12 @@ __device__ __forceinline__ float kiln_exp2(float x) {  // 2^x; 2^-inf = 0.
   asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
   return r;
 }
+#endif  // KILN_ATTENTION_MMA_DEFINED
+
+// Plain CUDA from here on (codegen/testdata/attention_tc_emulator.inc runs it on the CPU with
+// its own versions of the PTX helpers above).
+#ifndef KILN_ATTENTION_STAGE_DEFINED
+#define KILN_ATTENTION_STAGE_DEFINED
 // Stages rows [row0, row0 + ROWS) of a matrix of W-wide 16-bit rows (row i at src + i * stride)
 // into dst with row stride W + 8 (the pad spreads 8 consecutive rows over all banks). Rows at or
 // past `rows` become zeros so masked keys never bring NaN garbage into P·V. cp.async when `vec`
@@ -94,7 +101,7 @@ __device__ __forceinline__ void kiln_attn_stage(unsigned short* dst, const unsig
     }
   }
 }
-#endif  // KILN_ATTENTION_MMA_DEFINED
+#endif  // KILN_ATTENTION_STAGE_DEFINED
 )CUDA";
 
 constexpr char kTemplate[] = R"CUDA(
