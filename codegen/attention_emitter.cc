@@ -8,20 +8,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "codegen/attention_tc_emitter.h"
 #include "codegen/expr_emitter.h"
 #include "ir/status_macros.h"
 
 namespace kiln {
 namespace {
 
-constexpr char kTemplate[] = R"CUDA(
+constexpr char kParams[] = R"CUDA(
 #ifndef KILN_ATTENTION_PARAMS_DEFINED  // Once per module, however many attention kernels.
 #define KILN_ATTENTION_PARAMS_DEFINED
 struct KilnAttentionParams {
   kiln_i64 batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4];
 };
 #endif
+)CUDA";
 
+constexpr char kTemplate[] = R"CUDA(
 extern "C" __global__ void __launch_bounds__(128)
 $NAME(const $T* __restrict__ q, const $T* __restrict__ k, const $T* __restrict__ v,$EXTRA_ARGS
       $T* __restrict__ y, KilnAttentionParams p) {
@@ -174,6 +177,16 @@ absl::StatusOr<EmittedAttention> EmitAttentionKernel(const AttentionConfig& c,
     return absl::UnimplementedError(absl::StrCat("attention kernel ", kernel_name,
                                                  ": unsupported dtype, head size or scale"));
   }
+  EmittedAttention out;
+  out.name = std::string(kernel_name);
+  out.config = c;
+  if (c.allow_tensor_cores && TensorCoreAttentionCovers(c)) {
+    out.tensor_cores = true;
+    out.query_tile = kAttentionTcQueryTile;
+    out.block_size = kAttentionTcBlockSize;
+    out.source = kParams + EmitTensorCoreAttentionSource(c, out.name);
+    return out;
+  }
   const std::string T = StorageType(c.dtype);
   std::string extra;
   std::string padding, bias;
@@ -208,10 +221,7 @@ absl::StatusOr<EmittedAttention> EmitAttentionKernel(const AttentionConfig& c,
                                                                " + e]")),
                              ";\n        if (Skv > 0) out /= (float)Skv;");
   }
-  EmittedAttention out;
-  out.name = std::string(kernel_name);
-  out.config = c;
-  out.source = absl::StrReplaceAll(
+  out.source = kParams + absl::StrReplaceAll(
       kTemplate,
       {{"$NAME", out.name},
        {"$T", T},

@@ -1,5 +1,8 @@
 // CUDA C++ for a FusedAttention node (contract in ir/ops.def): one thread block per (query
-// tile, q head, batch) streams over key tiles with an online softmax in fp32. No tensor cores.
+// tile, q head, batch) streams over key tiles with an online softmax in fp32. f16/bf16 with head
+// sizes that are multiples of 16 get a tensor-core kernel (codegen/attention_tc_emitter.h);
+// everything else the fp32 CUDA-core kernel. The choice is internal: callers launch either one
+// through runtime/cuda/attention_launcher.h, which reads the geometry from EmittedAttention.
 #ifndef KILN_CODEGEN_ATTENTION_EMITTER_H_
 #define KILN_CODEGEN_ATTENTION_EMITTER_H_
 
@@ -23,19 +26,23 @@ struct AttentionConfig {
   bool uniform_empty = false;                // empty_rows "uniform" (else "zero").
   DType key_mask_dtype = DType::kUndefined;  // Set when the padding mask is on.
   DType bias_dtype = DType::kUndefined;      // Set when there is a bias input.
+  bool allow_tensor_cores = true;  // False forces the CUDA-core kernel (comparisons, sm < 80).
 };
 
 inline constexpr int kAttentionMaxHeadDim = 128;
-inline constexpr int kAttentionQueryTile = 16;  // Queries per block.
-inline constexpr int kAttentionBlockSize = 128;
+inline constexpr int kAttentionQueryTile = 16;  // Queries per block (CUDA-core kernel).
+inline constexpr int kAttentionBlockSize = 128;  // Threads per block (CUDA-core kernel).
 
 // A generated attention kernel. Arguments: q, k, v, [key_mask], [bias], y, then the by-value
 // KilnAttentionParams {batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4]} (all i64).
-// Grid: (ceil(q_seq / kAttentionQueryTile), q_heads, batch) blocks of kAttentionBlockSize.
+// Grid: (ceil(q_seq / query_tile), q_heads, batch) blocks of block_size threads.
 struct EmittedAttention {
   std::string name;    // The extern "C" symbol.
   std::string source;  // The params struct and the kernel (without the prelude).
   AttentionConfig config;
+  bool tensor_cores = false;                 // The mma.sync kernel (needs sm_80+).
+  int query_tile = kAttentionQueryTile;      // Queries per block.
+  int block_size = kAttentionBlockSize;      // Threads per block.
 };
 
 // The configuration of `node` (a FusedAttention with inferred input types): Unimplemented for

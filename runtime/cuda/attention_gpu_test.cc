@@ -1,13 +1,14 @@
-// Runs the generated FusedAttention kernel on the GPU against the reference kernel on random
-// inputs: layouts, dtypes, head sizes 64/80/128, every mask kind, GQA, bias, odd lengths, fully
-// masked rows under both empty_rows modes, and every FusedAttention node of the -O3 models
-// (batch 2, other symbols 16). Relative L2 <= 1e-3 for f32, 1e-2 for f16/bf16. Skips without
-// a GPU.
+// Runs the generated FusedAttention kernels (CUDA-core and tensor-core) on the GPU against the
+// reference kernel on random inputs: layouts, dtypes, head sizes 64/80/128, every mask kind,
+// GQA, bias, odd lengths, fully masked rows under both empty_rows modes, and every
+// FusedAttention node of the -O3 models (batch 2, other symbols 16). Relative L2 <= 1e-3 for
+// f32, 1e-2 for f16/bf16. Skips without a GPU.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "codegen/attention_emitter.h"
@@ -62,13 +63,16 @@ double RelL2(const Tensor& want, const Tensor& got) {
 
 // Runs `node` (a FusedAttention with inferred types) on `inputs` with the generated kernel and
 // the reference; fails the test beyond tolerance. Prints one line for the report.
+// `want_tc`: 1 / 0 asserts the tensor-core / CUDA-core kernel was chosen (-1: either).
+// `misalign` shifts q by one element so the tensor-core kernel takes its non-cp.async path.
 void CheckNode(const Node& node, const std::vector<const Tensor*>& inputs, const DeviceInfo& dev,
-               const std::string& label) {
+               const std::string& label, int want_tc = -1, bool misalign = false) {
   SCOPED_TRACE(label);
   auto config = AttentionConfigFor(node);
   ASSERT_TRUE(config.ok()) << config.status();
   auto kernel = EmitAttentionKernel(*config, "kiln_attention");
   ASSERT_TRUE(kernel.ok()) << kernel.status();
+  if (want_tc >= 0) ASSERT_EQ(kernel->tensor_cores, want_tc == 1);
   NvrtcOptions options;
   options.arch = dev.arch();
   auto cubin = CompileCuda(CudaPrelude() + kernel->source, "attention.cu", options);
@@ -80,19 +84,26 @@ void CheckNode(const Node& node, const std::vector<const Tensor*>& inputs, const
   ASSERT_TRUE(want.ok()) << want.status();
   std::vector<std::vector<int64_t>> shapes;
   std::vector<DeviceBuffer> buffers;
+  std::vector<size_t> offsets;
   for (const Tensor* t : inputs) {
     if (t == nullptr) continue;
     shapes.push_back(t->shape());
-    auto b = DeviceBuffer::FromTensor(*t);
+    const size_t offset = misalign && buffers.empty() ? DTypeSize(t->dtype()) : 0;
+    auto b = DeviceBuffer::Allocate(t->nbytes() + offset);
     ASSERT_TRUE(b.ok()) << b.status();
+    ASSERT_TRUE(b->CopyFromHost(t->raw_data(), t->nbytes(), offset).ok());
     buffers.push_back(*std::move(b));
+    offsets.push_back(offset);
   }
   const Tensor& w = (*want)[0];
   auto out = DeviceBuffer::Allocate(w.nbytes());
   ASSERT_TRUE(out.ok()) << out.status();
   buffers.push_back(*std::move(out));
+  offsets.push_back(0);
   std::vector<void*> pointers;
-  for (DeviceBuffer& b : buffers) pointers.push_back(b.data());
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    pointers.push_back(static_cast<char*>(buffers[i].data()) + offsets[i]);
+  }
   auto launch = BuildAttentionLaunch(*kernel, node.attr_int("num_heads"),
                                      node.attr_int("kv_num_heads"), shapes);
   ASSERT_TRUE(launch.ok()) << launch.status();
@@ -103,7 +114,8 @@ void CheckNode(const Node& node, const std::vector<const Tensor*>& inputs, const
   ASSERT_TRUE(got.ok()) << got.status();
   const double rel = RelL2(w, *got);
   const double tol = w.dtype() == DType::kF32 ? 1e-3 : 1e-2;
-  std::printf("[gpu] %-58s rel L2 %.2e %s\n", label.c_str(), rel, rel <= tol ? "ok" : "FAIL");
+  std::printf("[gpu] %s %-58s rel L2 %.2e %s\n", kernel->tensor_cores ? "tc" : "cc",
+              label.c_str(), rel, rel <= tol ? "ok" : "FAIL");
   EXPECT_LE(rel, tol) << label;
 }
 
@@ -115,6 +127,8 @@ struct Case {
   std::string mask = "none", empty = "zero";
   std::vector<int64_t> bias = {};  // Bias shape; empty for none.
   double keep = 0.8;          // Probability a key_mask entry keeps its key.
+  int want_tc = -1;           // 1: must take the tensor-core kernel.
+  bool misalign = false;      // q one element off 16-byte alignment.
 };
 
 std::string Label(const Case& c) {
@@ -123,7 +137,7 @@ std::string Label(const Case& c) {
   if (!bias.empty()) bias += "]";
   return absl::StrCat(DTypeName(c.dtype), c.bsd ? " bsd" : " bhsd", " D", c.head, " H", c.hq, "/",
                       c.hkv, " Sq", c.sq, " Skv", c.skv, " ", c.mask, " ", c.empty,
-                      c.keep == 0 ? " all-masked" : "", bias);
+                      c.keep == 0 ? " all-masked" : "", c.misalign ? " misaligned" : "", bias);
 }
 
 void RunCase(const Case& c, const DeviceInfo& dev, std::mt19937& rng) {
@@ -168,7 +182,7 @@ void RunCase(const Case& c, const DeviceInfo& dev, std::mt19937& rng) {
   g.AddOutput(n->output(0));
   absl::Status inferred = InferShapes(g);
   ASSERT_TRUE(inferred.ok()) << inferred;
-  CheckNode(*n, ptrs, dev, Label(c));
+  CheckNode(*n, ptrs, dev, Label(c), c.want_tc, c.misalign);
 }
 
 TEST(FusedAttentionGpuTest, ConfigurationsMatchTheReference) {
@@ -208,6 +222,50 @@ TEST(FusedAttentionGpuTest, ConfigurationsMatchTheReference) {
   }
 }
 
+// The tensor-core kernel (f16/bf16, head sizes multiples of 16) against the reference: both
+// layouts, head sizes 64/80/128, every mask kind, GQA, lengths off the 64-row tiles, several
+// query blocks and key tiles, fully masked rows under both empty_rows modes, bias, and
+// unaligned buffers.
+TEST(FusedAttentionGpuTest, TensorCoreKernelMatchesTheReference) {
+  absl::StatusOr<DeviceInfo> dev = QueryDevice();
+  if (!dev.ok()) GTEST_SKIP() << "no GPU: " << dev.status();
+  std::mt19937 rng(1234);
+  for (DType dtype : {DType::kF16, DType::kBF16}) {
+    for (bool bsd : {false, true}) {
+      for (int head : {64, 80, 128}) {
+        for (const char* mask : {"none", "padding", "causal", "both"}) {
+          Case c{.dtype = dtype, .bsd = bsd, .head = head, .sq = 70, .skv = 70, .mask = mask,
+                 .want_tc = 1};
+          if (head == 80) c.hq = 8, c.hkv = 2;  // GQA.
+          RunCase(c, *dev, rng);
+        }
+      }
+    }
+    const Case odd[] = {
+        {.hq = 4, .hkv = 2, .sq = 17, .skv = 33, .mask = "both"},
+        {.bsd = true, .head = 128, .sq = 17, .skv = 33, .mask = "padding", .empty = "uniform"},
+        {.head = 128, .sq = 1, .skv = 65, .mask = "padding"},
+        {.bsd = true, .head = 80, .hq = 4, .hkv = 1, .sq = 1, .skv = 65, .mask = "causal"},
+        {.hq = 8, .hkv = 2, .sq = 130, .skv = 130, .mask = "causal"},
+        {.bsd = true, .head = 128, .sq = 130, .skv = 130, .mask = "both", .empty = "uniform"},
+        {.head = 80, .sq = 130, .skv = 130, .mask = "padding"},
+        {.sq = 130, .skv = 200, .mask = "both"},  // Skv > Sq: causal diagonal offset.
+        {.bsd = true, .head = 80, .sq = 33, .skv = 17, .mask = "causal", .empty = "uniform"},
+        {.sq = 130, .skv = 130, .mask = "padding", .empty = "zero", .keep = 0},
+        {.bsd = true, .sq = 17, .skv = 33, .mask = "padding", .empty = "uniform", .keep = 0},
+        {.hq = 6, .hkv = 3, .sq = 17, .skv = 33, .bias = {2, 6, 17, 33}},
+        {.bsd = true, .sq = 70, .skv = 70, .mask = "both", .bias = {4, 1, 70}},
+        {.sq = 70, .skv = 90, .mask = "padding", .misalign = true},
+        {.bsd = true, .head = 128, .sq = 17, .skv = 33, .mask = "causal", .misalign = true},
+    };
+    for (Case c : odd) {
+      c.dtype = dtype;
+      c.want_tc = 1;
+      RunCase(c, *dev, rng);
+    }
+  }
+}
+
 // Calls `fn(node, bindings, label)` for every FusedAttention node of every model after -O3 at
 // f32 and f16.
 template <typename Fn>
@@ -233,18 +291,27 @@ void ForEachModelAttention(Fn fn) {
   }
 }
 
-// Host-only (runs without a GPU): every model attention node gets a kernel.
-TEST(FusedAttentionModelsTest, EveryModelsAttentionIsEmitted) {
-  int emitted = 0;
+// Host-only (runs without a GPU): every model attention node gets a kernel that NVRTC compiles
+// for sm_90 (each distinct source once).
+TEST(FusedAttentionModelsTest, EveryModelsAttentionIsEmittedAndCompiles) {
+  int emitted = 0, tensor_cores = 0;
+  std::set<std::string> sources;
   ForEachModelAttention([&](const Node& n, const SymbolBindings&, const std::string& label) {
     auto config = AttentionConfigFor(n);
     ASSERT_TRUE(config.ok()) << label << ": " << config.status();
     auto kernel = EmitAttentionKernel(*config, "kiln_attention");
     ASSERT_TRUE(kernel.ok()) << label << ": " << kernel.status();
     ++emitted;
+    if (kernel->tensor_cores) ++tensor_cores;
+    if (!sources.insert(kernel->source).second) return;
+    auto cubin = CompileCuda(CudaPrelude() + kernel->source, "attention.cu",
+                             NvrtcOptions{.arch = "sm_90"});
+    EXPECT_TRUE(cubin.ok()) << label << ": " << cubin.status();
   });
-  std::printf("[models] %d attention nodes emitted\n", emitted);
+  std::printf("[models] %d attention nodes emitted (%d tensor-core), %zu distinct kernels compiled\n",
+              emitted, tensor_cores, sources.size());
   EXPECT_GT(emitted, 0);
+  EXPECT_GT(tensor_cores, 0);  // The f16 models' nodes.
 }
 
 TEST(FusedAttentionGpuTest, EveryModelsAttentionMatchesTheReference) {

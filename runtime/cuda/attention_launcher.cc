@@ -80,7 +80,8 @@ absl::StatusOr<AttentionLaunch> BuildAttentionLaunch(
       stride *= dim;
     }
   }
-  launch.grid[0] = (q_seq + kAttentionQueryTile - 1) / kAttentionQueryTile;
+  if (kernel.query_tile <= 0 || kernel.block_size <= 0) return fail("bad launch geometry");
+  launch.grid[0] = (q_seq + kernel.query_tile - 1) / kernel.query_tile;
   launch.grid[1] = q_heads;
   launch.grid[2] = batch;
   if (launch.grid[0] > kMaxGridX || q_heads > kMaxGridYZ || batch > kMaxGridYZ) {
@@ -108,7 +109,7 @@ absl::Status LaunchAttention(const LoadedModule& module, const EmittedAttention&
   args.push_back(words.data());
   dim3 grid(static_cast<unsigned>(launch.grid[0]), static_cast<unsigned>(launch.grid[1]),
             static_cast<unsigned>(launch.grid[2]));
-  dim3 block(kAttentionBlockSize);
+  dim3 block(static_cast<unsigned>(kernel.block_size));
   KILN_CUDA_RETURN_IF_ERROR(
       cudaLaunchKernel(reinterpret_cast<const void*>(fn), grid, block, args.data(), 0, stream));
   KILN_CUDA_RETURN_IF_ERROR(cudaGetLastError());

@@ -44,6 +44,24 @@ TEST(AttentionLauncherTest, FullBiasStrides) {
   EXPECT_THAT(l->words, ElementsAre(1, 2, 1, 3, 5, 0, 15, 5, 1));
 }
 
+TEST(AttentionLauncherTest, GridFollowsTheKernelsQueryTile) {
+  // The tensor-core kernel takes 64 queries per block: 130 queries are 3 blocks, not 9.
+  AttentionConfig c;
+  c.dtype = DType::kF16;
+  c.head_dim = c.v_head_dim = 64;
+  c.scale = 0.125f;
+  auto k = EmitAttentionKernel(c, "attn");
+  ASSERT_TRUE(k.ok()) << k.status();
+  ASSERT_TRUE(k->tensor_cores);
+  auto l = BuildAttentionLaunch(*k, 4, 4, {{2, 4, 130, 64}, {2, 4, 130, 64}, {2, 4, 130, 64}});
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_THAT(l->grid, ElementsAre(3, 4, 2));
+  EmittedAttention bad = *k;
+  bad.query_tile = 0;
+  EXPECT_FALSE(BuildAttentionLaunch(bad, 4, 4, {{2, 4, 130, 64}, {2, 4, 130, 64},
+                                                {2, 4, 130, 64}}).ok());
+}
+
 TEST(AttentionLauncherTest, RejectsMismatchedShapes) {
   // Wrong head size.
   auto a = BuildAttentionLaunch(Kernel(false, false, false), 2, 2,
