@@ -16,8 +16,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ir/shape_inference.h"
-#include "passes/fusion_planner.h"
 #include "ir/status_macros.h"
+#include "passes/fusion_planner.h"
 #include "passes/pattern.h"
 
 namespace kiln {
@@ -180,6 +180,30 @@ absl::Status StableTopologicalSort(Graph& graph) {
     return absl::InternalError("fusion created a cycle between kernels");
   }
   for (Node* n : sorted) graph.MoveBefore(n, nullptr);
+  return absl::OkStatus();
+}
+
+absl::Status InlineFusedKernel(Graph& graph, Node* kernel) {
+  const Graph* body = kernel->body();
+  if (body == nullptr) return absl::InternalError(kernel->Describe() + " has no body");
+  absl::flat_hash_map<const Value*, Value*> map;
+  for (int k = 0; k < static_cast<int>(body->inputs().size()); ++k) {
+    map[body->inputs()[k]] = kernel->input(k);
+  }
+  for (const Node* n : body->nodes()) {
+    std::vector<Value*> ins;
+    for (const Value* v : n->inputs()) ins.push_back(v ? map.at(v) : nullptr);
+    Node* c = graph.AddNode(n->op(), ins, n->num_outputs(), n->attrs(), n->name(), kernel);
+    for (int i = 0; i < n->num_outputs(); ++i) {
+      c->output(i)->set_type(n->output(i)->type());
+      c->output(i)->set_sym_value(n->output(i)->sym_value());
+      map[n->output(i)] = c->output(i);
+    }
+  }
+  for (int i = 0; i < kernel->num_outputs(); ++i) {
+    RETURN_IF_ERROR(ReplaceValue(graph, kernel->output(i), map.at(body->outputs()[i])));
+  }
+  graph.RemoveNode(kernel);
   return absl::OkStatus();
 }
 

@@ -25,6 +25,10 @@ absl::StatusOr<Node*> EmitFusedKernel(Graph& graph, const std::vector<Node*>& me
 // as little as possible.
 absl::Status StableTopologicalSort(Graph& graph);
 
+// Replaces FusedKernel `kernel` by copies of its body's nodes (the inverse of
+// EmitFusedKernel); its outputs' names move to the copies.
+absl::Status InlineFusedKernel(Graph& graph, Node* kernel);
+
 }  // namespace kiln
 
 #endif  // KILN_PASSES_FUSED_KERNEL_BUILDER_H_
