@@ -47,9 +47,9 @@ absl::Status Mirror(Graph& body, const Value* from, Value* to) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Graph>> BuildFusedBody(const Graph& graph,
-                                                 const std::vector<Node*>& members,
-                                                 std::vector<Value*>* inputs,
-                                                 std::vector<Value*>* outputs) {
+                                                      const std::vector<Node*>& members,
+                                                      std::vector<Value*>* inputs,
+                                                      std::vector<Value*>* outputs) {
   absl::flat_hash_set<const Node*> in_group(members.begin(), members.end());
   auto body = std::make_unique<Graph>("fused");
   absl::flat_hash_map<const Value*, Value*> map;
@@ -120,16 +120,24 @@ absl::StatusOr<Node*> EmitFusedKernel(Graph& graph, const std::vector<Node*>& me
   kernel->set_body(std::move(body));
   ShapeEnv env;
   for (Value* in : graph.inputs()) env.AddSymbolsOf(in->type());
-  RETURN_IF_ERROR(InferNode(*kernel, env));
+  // On failure the graph is left as it was (lower-device then retries smaller groups).
+  absl::Status inferred = InferNode(*kernel, env);
+  for (size_t i = 0; inferred.ok() && i < outputs.size(); ++i) {
+    const TensorType& got = kernel->output(static_cast<int>(i))->type();
+    if (got != outputs[i]->type()) {
+      inferred = absl::InternalError(absl::StrCat(kernel->Describe(), ": output ", i, " has type ",
+                                                  got.ToString(), ", the fused value ",
+                                                  outputs[i]->type().ToString()));
+    }
+  }
+  if (!inferred.ok()) {
+    graph.RemoveNode(kernel);
+    return inferred;
+  }
   absl::flat_hash_set<const Node*> in_group(members.begin(), members.end());
   for (size_t i = 0; i < outputs.size(); ++i) {
     Value* old_value = outputs[i];
     Value* new_value = kernel->output(static_cast<int>(i));
-    if (new_value->type() != old_value->type()) {
-      return absl::InternalError(absl::StrCat(kernel->Describe(), ": output ", i, " has type ",
-                                              new_value->type().ToString(), ", the fused value ",
-                                              old_value->type().ToString()));
-    }
     std::vector<Use> uses = old_value->uses();
     for (const Use& u : uses) {
       if (!in_group.contains(u.user)) u.user->SetInput(u.index, new_value);

@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildFusedBody(const Graph& graph,
 
 // Replaces `members` by one FusedKernel node (inserted before the last member) that takes over
 // their escaping values and names; returns it. The graph may need StableTopologicalSort after.
+// When the kernel does not re-infer to the members' types, the graph is left unchanged.
 absl::StatusOr<Node*> EmitFusedKernel(Graph& graph, const std::vector<Node*>& members);
 
 // Re-sorts the graph topologically, keeping an already valid order and otherwise moving nodes

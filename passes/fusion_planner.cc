@@ -123,8 +123,8 @@ class Planner {
         why = Excluded(*nodes_[p]);
       }
       if (why) {
-        ctx.Note(
-            absl::StrCat(options_.pass_name, ": ", nodes_[p]->name(), " + ", nodes_[c]->name(), ": ", *why));
+        ctx.Note(absl::StrCat(options_.pass_name, ": ", nodes_[p]->name(), " + ",
+                              nodes_[c]->name(), ": ", *why));
       }
     }
   }

@@ -139,6 +139,22 @@ absl::StatusOr<bool> Rewrite(Graph& graph, Node* n, PassContext& ctx) {
   }
 }
 
+// Emits `members` as one FusedKernel, else (its body re-infers other types, e.g. a Range
+// whose length was unified with a known dim only outside) each member alone, else notes it.
+void EmitGroup(Graph& graph, const std::vector<Node*>& members, PassContext& ctx) {
+  absl::Status s = EmitFusedKernel(graph, members).status();
+  if (s.ok()) return;
+  if (members.size() > 1) {
+    ctx.Note(absl::StrCat("lower-device: ", members.front()->name(),
+                          ": group split into single-node kernels (", s.message(), ")"));
+    for (Node* m : members) {
+      if (!IsDeviceExecutable(*m)) EmitGroup(graph, {m}, ctx);
+    }
+    return;
+  }
+  ctx.Note(absl::StrCat("lower-device: ", members[0]->name(), ": not wrapped (", s.message(), ")"));
+}
+
 class LowerDevice : public Pass {
  public:
   absl::string_view name() const override { return "lower-device"; }
@@ -160,9 +176,7 @@ class LowerDevice : public Pass {
     options.pass_name = "lower-device";
     options.lowering = true;
     std::vector<std::vector<Node*>> groups = PlanFusionGroups(graph, ctx, options);
-    for (const std::vector<Node*>& members : groups) {
-      RETURN_IF_ERROR(EmitFusedKernel(graph, members).status());
-    }
+    for (const std::vector<Node*>& members : groups) EmitGroup(graph, members, ctx);
     if (!groups.empty()) RETURN_IF_ERROR(StableTopologicalSort(graph));
     for (const Node* n : graph.nodes()) {
       if (!IsDeviceExecutable(*n)) {

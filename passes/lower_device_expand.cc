@@ -170,8 +170,8 @@ Node* PatchTranspose(const Graph& graph, Value* y, Value* g) {
   }
   Node* t = u->output(0)->uses()[0].user;
   const std::vector<int64_t>* perm = t->attr_ints("perm");
-  if (t->op() != OpKind::kTranspose || perm == nullptr ||
-      *perm != std::vector<int64_t>{0, 2, 1} || t->output(0)->type() != g->type()) {
+  if (t->op() != OpKind::kTranspose || perm == nullptr || *perm != std::vector<int64_t>{0, 2, 1} ||
+      t->output(0)->type() != g->type()) {
     return nullptr;
   }
   return t;
@@ -185,12 +185,12 @@ absl::StatusOr<Value*> PatchGemm(LoweringBuilder& b, const Node& n) {
   const int64_t o = *wd[0].as_const(), kh = *wd[2].as_const(), kw = *wd[3].as_const();
   const int64_t ho = h / kh, wo = w / kw;
   if (h % kh != 0 || w % kw != 0) {
-    ASSIGN_OR_RETURN(x, b.Add(OpKind::kSlice, {x, b.Ints({0, 0}), b.Ints({ho * kh, wo * kw}),
-                                               b.Ints({2, 3})}));
+    ASSIGN_OR_RETURN(
+        x, b.Add(OpKind::kSlice, {x, b.Ints({0, 0}), b.Ints({ho * kh, wo * kw}), b.Ints({2, 3})}));
   }
   ASSIGN_OR_RETURN(x, b.Add(OpKind::kReshape, {x, b.Ints({0, c, ho, kh, wo, kw})}));
-  ASSIGN_OR_RETURN(x, b.Add(OpKind::kTranspose, {x},
-                            OneAttr("perm", std::vector<int64_t>{0, 2, 4, 1, 3, 5})));
+  ASSIGN_OR_RETURN(
+      x, b.Add(OpKind::kTranspose, {x}, OneAttr("perm", std::vector<int64_t>{0, 2, 4, 1, 3, 5})));
   ASSIGN_OR_RETURN(x, b.Add(OpKind::kReshape, {x, b.Ints({0, ho * wo, c * kh * kw})}));
   ASSIGN_OR_RETURN(Value * wm, b.Add(OpKind::kReshape, {n.input(1), b.Ints({o, c * kh * kw})}));
   std::vector<Value*> inputs = {x, wm};
@@ -217,11 +217,12 @@ absl::StatusOr<bool> LowerPatchConv(Graph& graph, Node* n, PassContext& ctx) {
     return true;
   }
   const std::vector<DimExpr>& yd = y->type().dims;
-  ASSIGN_OR_RETURN(Value * back, b.Add(OpKind::kTranspose, {*g},
-                                       OneAttr("perm", std::vector<int64_t>{0, 2, 1})));
-  ASSIGN_OR_RETURN(Value * nchw, b.Add(OpKind::kReshape,
-                                       {back, b.Ints({0, *yd[1].as_const(), *yd[2].as_const(),
-                                                      *yd[3].as_const()})}));
+  ASSIGN_OR_RETURN(Value * back,
+                   b.Add(OpKind::kTranspose, {*g}, OneAttr("perm", std::vector<int64_t>{0, 2, 1})));
+  ASSIGN_OR_RETURN(
+      Value * nchw,
+      b.Add(OpKind::kReshape,
+            {back, b.Ints({0, *yd[1].as_const(), *yd[2].as_const(), *yd[3].as_const()})}));
   RETURN_IF_ERROR(ReplaceValue(graph, y, nchw));
   graph.RemoveNode(n);
   return true;

@@ -25,10 +25,8 @@
 namespace kiln {
 namespace {
 
-absl::StatusOr<std::unique_ptr<Graph>> Optimize(const std::filesystem::path& dir,
-                                                DType precision) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph,
-                   ImportOnnxFile((dir / "model.onnx").string()));
+absl::StatusOr<std::unique_ptr<Graph>> Optimize(const std::filesystem::path& dir, DType precision) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, ImportOnnxFile((dir / "model.onnx").string()));
   ASSIGN_OR_RETURN(PassManager pm,
                    BuildPipeline(PipelineOptions{.level = 3, .precision = precision}));
   PassContext ctx;
