@@ -14,9 +14,14 @@
 // [N, C, Ho, kh, Wo, kw] -> Transpose [N, Ho, Wo, C, kh, kw] -> Reshape [N, Ho*Wo, C*kh*kw];
 // then FusedMatMul(patches, Reshape(w, [O, C*kh*kw]), bias, trans_b) gives [N, Ho*Wo, O],
 // and Transpose + Reshape give NCHW back. When the model immediately flattens and transposes
-// back to [N, Ho*Wo, O] (a ViT), that pair is cancelled and the GEMM output used directly.
+// back to [N, Ho*Wo, O] (a ViT), that pair is cancelled and the GEMM output used directly;
+// when FusedKernels read the NCHW output (the same flatten/transpose already fused by -O3),
+// they are inlined so the planner fuses the layout nodes into their re-formed kernel.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ir/status_macros.h"
+#include "passes/fused_kernel_builder.h"
 #include "passes/lower_device_rewrites.h"
 #include "passes/pattern.h"
 
@@ -225,6 +230,17 @@ absl::StatusOr<bool> LowerPatchConv(Graph& graph, Node* n, PassContext& ctx) {
             {back, b.Ints({0, *yd[1].as_const(), *yd[2].as_const(), *yd[3].as_const()})}));
   RETURN_IF_ERROR(ReplaceValue(graph, y, nchw));
   graph.RemoveNode(n);
+  // Kernels that read the NCHW output (a ViT's flatten/transpose fused with the embeddings'
+  // norm) are inlined so the lowering planner re-fuses them with the layout nodes, which then
+  // become index arithmetic instead of a copy kernel.
+  std::vector<Node*> users;
+  for (const Use& u : nchw->uses()) {
+    if (u.user->op() == OpKind::kFusedKernel &&
+        std::find(users.begin(), users.end(), u.user) == users.end()) {
+      users.push_back(u.user);
+    }
+  }
+  for (Node* k : users) RETURN_IF_ERROR(InlineFusedKernel(graph, k));
   return true;
 }
 
