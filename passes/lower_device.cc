@@ -125,6 +125,7 @@ bool MixedOutputKernel(const Node& n) {
 absl::StatusOr<bool> Rewrite(Graph& graph, Node* n, PassContext& ctx) {
   switch (n->op()) {
     case OpKind::kMatMul:
+    case OpKind::kGemm:
       return LowerMatMul(graph, n, ctx);
     case OpKind::kFusedMatMul:
       return LowerFusedMatMul(graph, n, ctx);

@@ -143,14 +143,16 @@ absl::StatusOr<bool> LowerMatMul(Graph& graph, Node* n, PassContext& ctx) {
   std::optional<GemmSpec> spec = ReadGemm(*n, &why);
   if (spec && !GemmDType(n->output(0)->type().dtype)) why = "cuBLASLt runs f32, f16 and bf16";
   if (!spec || !why.empty()) {
-    ctx.Note(absl::StrCat("lower-device: ", n->name(), ": MatMul stays (", why, ")"));
+    ctx.Note(absl::StrCat("lower-device: ", n->name(), ": ", n->op_name(), " stays (", why, ")"));
     return false;
   }
   LoweringBuilder b(graph, n);
   const std::vector<DimExpr> out_batch = OutBatch(*n);
   ASSIGN_OR_RETURN(spec->a, FitBatch(b, spec->a, out_batch));
   ASSIGN_OR_RETURN(spec->b, FitBatch(b, spec->b, out_batch));
-  RETURN_IF_ERROR(EmitFusedMatMul(graph, *spec, n->output(0), n, n->name()).status());
+  ASSIGN_OR_RETURN(Node * f, EmitFusedMatMul(graph, *spec, n->output(0), n, n->name()));
+  // A Gemm's C can be a bias or residual cuBLASLt cannot take.
+  RETURN_IF_ERROR(LowerFusedMatMul(graph, f, ctx).status());
   return true;
 }
 
