@@ -112,7 +112,10 @@ absl::StatusOr<bool> ExpandRotary(Graph& graph, Node* n, PassContext& ctx) {
   if (rot <= 0 || rot % 2 != 0 || rot > *head) return Leave(ctx, n, "invalid rotary dim");
   LoweringBuilder b(graph, n);
   absl::StatusOr<Value*> y = ExpandRotaryNodes(b, *n, heads.value_or(0), *head, rot);
-  if (!y.ok()) return Leave(ctx, n, y.status().message());
+  if (!y.ok()) {
+    b.Rollback();
+    return Leave(ctx, n, y.status().message());
+  }
   RETURN_IF_ERROR(ReplaceValue(graph, n->output(0), *y));
   graph.RemoveNode(n);
   return true;
@@ -211,7 +214,10 @@ absl::StatusOr<bool> LowerPatchConv(Graph& graph, Node* n, PassContext& ctx) {
   }
   LoweringBuilder b(graph, n);
   absl::StatusOr<Value*> g = PatchGemm(b, *n);
-  if (!g.ok()) return Leave(ctx, n, g.status().message());
+  if (!g.ok()) {
+    b.Rollback();
+    return Leave(ctx, n, g.status().message());
+  }
   Value* y = n->output(0);
   if (Node* t = PatchTranspose(graph, y, *g)) {
     Node* u = t->input(0)->producer();

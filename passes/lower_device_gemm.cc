@@ -22,6 +22,7 @@ absl::StatusOr<Value*> LoweringBuilder::Add(OpKind op, std::vector<Value*> input
                                             Attributes attrs) {
   ASSIGN_OR_RETURN(Node * n, AddInferredNode(graph_, op, std::move(inputs), 1, std::move(attrs),
                                              name_, before_));
+  added_.push_back(n);
   return n->output(0);
 }
 
@@ -30,7 +31,13 @@ Value* LoweringBuilder::Ints(const std::vector<int64_t>& values) {
   Value* c = graph_.AddConstant(Tensor::FromVector<int64_t>(values, {n}));
   c->set_type({DType::kI64, {n}});
   c->set_sym_value(std::vector<DimExpr>(values.begin(), values.end()));
+  added_.push_back(c->producer());
   return c;
+}
+
+void LoweringBuilder::Rollback() {
+  for (auto it = added_.rbegin(); it != added_.rend(); ++it) graph_.RemoveNode(*it);
+  added_.clear();
 }
 
 absl::StatusOr<Value*> LoweringBuilder::Dims(const std::vector<DimExpr>& values) {
@@ -96,15 +103,12 @@ absl::StatusOr<Value*> Activation(LoweringBuilder& b, Value* v, const std::strin
   return absl::InternalError(absl::StrCat("unknown FusedMatMul activation ", act));
 }
 
-}  // namespace
-
 // MatMul with a vector operand (ONNX: a 1-D a is a [1, K] row, a 1-D b a [K, 1] column, and
 // the added dim is dropped from the result) as Unsqueeze -> FusedMatMul -> Squeeze (views).
-absl::StatusOr<bool> LowerVectorMatMul(Graph& graph, Node* n) {
-  Value* a = n->input(0);
-  Value* w = n->input(1);
+absl::StatusOr<Value*> VectorMatMul(LoweringBuilder& b, const Node& n) {
+  Value* a = n.input(0);
+  Value* w = n.input(1);
   const bool row = a->type().rank() == 1, column = w->type().rank() == 1;
-  LoweringBuilder b(graph, n);
   if (row) {
     ASSIGN_OR_RETURN(a, b.Add(OpKind::kUnsqueeze, {a, b.Ints({0})}));
   }
@@ -112,32 +116,35 @@ absl::StatusOr<bool> LowerVectorMatMul(Graph& graph, Node* n) {
     ASSIGN_OR_RETURN(w, b.Add(OpKind::kUnsqueeze, {w, b.Ints({1})}));
   }
   const int64_t rank = std::max(a->type().rank(), w->type().rank());
-  std::vector<DimExpr> out_batch;
-  {
-    const std::vector<DimExpr>& out = n->output(0)->type().dims;
-    const size_t batch = rank - 2;
-    out_batch.assign(out.begin(), out.begin() + std::min(batch, out.size()));
-  }
+  // The result keeps the batch dims; the dims dropped for vectors are its last ones.
+  const std::vector<DimExpr>& out = n.output(0)->type().dims;
+  const std::vector<DimExpr> out_batch(out.begin(),
+                                       out.begin() + std::min<size_t>(rank - 2, out.size()));
   ASSIGN_OR_RETURN(a, FitBatch(b, a, out_batch));
   ASSIGN_OR_RETURN(w, FitBatch(b, w, out_batch));
   ASSIGN_OR_RETURN(Value * y, b.Add(OpKind::kFusedMatMul, {a, w}));
   std::vector<int64_t> axes;
   if (row) axes.push_back(rank - 2);
   if (column) axes.push_back(rank - 1);
-  ASSIGN_OR_RETURN(y, b.Add(OpKind::kSqueeze, {y, b.Ints(axes)}));
-  RETURN_IF_ERROR(ReplaceValue(graph, n->output(0), y));
-  graph.RemoveNode(n);
-  return true;
+  return b.Add(OpKind::kSqueeze, {y, b.Ints(axes)});
 }
+
+}  // namespace
 
 absl::StatusOr<bool> LowerMatMul(Graph& graph, Node* n, PassContext& ctx) {
   const int64_t ra = n->input(0)->type().rank(), rb = n->input(1)->type().rank();
   if (GemmDType(n->output(0)->type().dtype) && ra >= 1 && rb >= 1 && (ra == 1 || rb == 1)) {
-    absl::StatusOr<bool> done = LowerVectorMatMul(graph, n);
-    if (done.ok()) return done;
-    ctx.Note(absl::StrCat("lower-device: ", n->name(), ": MatMul stays (",
-                          done.status().message(), ")"));
-    return false;
+    LoweringBuilder b(graph, n);
+    absl::StatusOr<Value*> y = VectorMatMul(b, *n);
+    if (!y.ok()) {
+      b.Rollback();
+      ctx.Note(
+          absl::StrCat("lower-device: ", n->name(), ": MatMul stays (", y.status().message(), ")"));
+      return false;
+    }
+    RETURN_IF_ERROR(ReplaceValue(graph, n->output(0), *y));
+    graph.RemoveNode(n);
+    return true;
   }
   std::string why;
   std::optional<GemmSpec> spec = ReadGemm(*n, &why);
@@ -220,8 +227,7 @@ absl::StatusOr<bool> LowerSplit(Graph& graph, Node* n, PassContext& ctx) {
       ctx.Note(absl::StrCat("lower-device: ", n->name(), ": Split stays (output ", i,
                             " is not a Slice: ", s.ok() ? "type differs" : s.status().message(),
                             ")"));
-      EraseDeadProducers(graph, slices);
-      if (s.ok()) EraseDeadProducers(graph, {*s});
+      b.Rollback();
       return false;
     }
     slices.push_back(*s);

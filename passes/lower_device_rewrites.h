@@ -25,12 +25,15 @@ class LoweringBuilder {
   absl::StatusOr<Value*> Dims(const std::vector<DimExpr>& values);
   // Cast(v) to `to` unless v already has that dtype.
   absl::StatusOr<Value*> CastTo(Value* v, DType to);
+  // Removes every node this builder added (newest first), for a rewrite that gives up.
+  void Rollback();
   Graph& graph() { return graph_; }
 
  private:
   Graph& graph_;
   Node* before_;
   std::string name_;
+  std::vector<Node*> added_;
 };
 
 // A one-attribute Attributes.
