@@ -117,6 +117,8 @@ class Planner {
       std::optional<std::string> why;
       if (Candidate(p) && Candidate(c)) {
         why = Refusal(p, c);
+      } else if (options_.lowering) {
+        // Opaque neighbours are what lowering leaves in place: nothing to explain.
       } else if (Candidate(p) && Emitted(p) && nodes_[c]->op() != OpKind::kConstant) {
         why = Excluded(*nodes_[c]);
       } else if (Candidate(c) && Emitted(c) && nodes_[p]->op() != OpKind::kConstant) {
