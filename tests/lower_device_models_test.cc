@@ -96,7 +96,9 @@ void CheckModel(const std::filesystem::path& dir, DType precision) {
 TEST(LowerDeviceModelsTest, EveryModelLowersToExecutableNodesAndKeepsItsNumbers) {
   auto dirs = testing::AllModelDirs();
   ASSERT_GE(dirs.size(), 5u);
-  if (testing::SharedDir()) EXPECT_EQ(dirs.size(), 15u);
+  if (testing::SharedDir()) {
+    EXPECT_EQ(dirs.size(), 15u);
+  }
   for (const auto& dir : dirs) {
     for (DType precision : {DType::kF32, DType::kF16}) CheckModel(dir, precision);
   }
