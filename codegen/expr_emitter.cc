@@ -182,6 +182,11 @@ absl::StatusOr<std::string> ExprEmitter::ValueAt(const Value* v, const Index& id
     const Node* n = v->producer();
     if (n == nullptr)
       return absl::InternalError(absl::StrCat("value ", v->name(), " has no producer"));
+    if (n->op() == OpKind::kSplit) {
+      ASSIGN_OR_RETURN(result, EmitSplit(*n, v, idx));
+      memo_[key] = result;
+      return result;
+    }
     if (n->num_outputs() != 1) {
       return absl::UnimplementedError(
           absl::StrCat("codegen: ", n->Describe(),
@@ -247,6 +252,23 @@ std::string ExprEmitter::EmitSymbolic(const Value* v, const std::vector<DimExpr>
   std::string expr = t == DType::kBool ? absl::StrCat("(", element, " != 0)")
                                        : absl::StrCat("((", ComputeType(t), ")", element, ")");
   return Let(ComputeType(t), v->name(), expr);
+}
+
+absl::StatusOr<std::string> ExprEmitter::EmitSplit(const Node& n, const Value* v,
+                                                   const Index& idx) {
+  const int64_t rank = v->type().rank();
+  int64_t axis = n.attr_int("axis");
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) {
+    return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": axis out of range"));
+  }
+  DimExpr offset(0);
+  for (int i = 0; i < n.num_outputs() && n.output(i) != v; ++i) {
+    offset = offset + n.output(i)->type().dims[axis];
+  }
+  Index in_idx = idx;
+  in_idx[axis] = absl::StrCat("(", idx[axis], " + ", dims_.Ref(offset), ")");
+  return ValueAt(n.input(0), in_idx);
 }
 
 absl::StatusOr<std::string> ExprEmitter::EmitRange(const Node& n, const Index& idx) {

@@ -82,6 +82,8 @@ class ExprEmitter {
   absl::StatusOr<std::string> EmitConcat(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitGather(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitRange(const Node& n, const Index& idx);
+  // Output `v` of Split `n` at `idx`: the input at idx shifted along the axis.
+  absl::StatusOr<std::string> EmitSplit(const Node& n, const Value* v, const Index& idx);
   // `v` (an int/bool value with symbolic contents) at `idx`, from its symbols: such a value
   // is never loaded, so the runtime may pass null for a body input holding one.
   std::string EmitSymbolic(const Value* v, const std::vector<DimExpr>& contents,

@@ -16,8 +16,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ir/shape_inference.h"
-#include "passes/fusion_planner.h"
 #include "ir/status_macros.h"
+#include "passes/fusion_planner.h"
 #include "passes/pattern.h"
 
 namespace kiln {
@@ -47,9 +47,9 @@ absl::Status Mirror(Graph& body, const Value* from, Value* to) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Graph>> BuildFusedBody(const Graph& graph,
-                                                 const std::vector<Node*>& members,
-                                                 std::vector<Value*>* inputs,
-                                                 std::vector<Value*>* outputs) {
+                                                      const std::vector<Node*>& members,
+                                                      std::vector<Value*>* inputs,
+                                                      std::vector<Value*>* outputs) {
   absl::flat_hash_set<const Node*> in_group(members.begin(), members.end());
   auto body = std::make_unique<Graph>("fused");
   absl::flat_hash_map<const Value*, Value*> map;
@@ -120,16 +120,24 @@ absl::StatusOr<Node*> EmitFusedKernel(Graph& graph, const std::vector<Node*>& me
   kernel->set_body(std::move(body));
   ShapeEnv env;
   for (Value* in : graph.inputs()) env.AddSymbolsOf(in->type());
-  RETURN_IF_ERROR(InferNode(*kernel, env));
+  // On failure the graph is left as it was (lower-device then retries smaller groups).
+  absl::Status inferred = InferNode(*kernel, env);
+  for (size_t i = 0; inferred.ok() && i < outputs.size(); ++i) {
+    const TensorType& got = kernel->output(static_cast<int>(i))->type();
+    if (got != outputs[i]->type()) {
+      inferred = absl::InternalError(absl::StrCat(kernel->Describe(), ": output ", i, " has type ",
+                                                  got.ToString(), ", the fused value ",
+                                                  outputs[i]->type().ToString()));
+    }
+  }
+  if (!inferred.ok()) {
+    graph.RemoveNode(kernel);
+    return inferred;
+  }
   absl::flat_hash_set<const Node*> in_group(members.begin(), members.end());
   for (size_t i = 0; i < outputs.size(); ++i) {
     Value* old_value = outputs[i];
     Value* new_value = kernel->output(static_cast<int>(i));
-    if (new_value->type() != old_value->type()) {
-      return absl::InternalError(absl::StrCat(kernel->Describe(), ": output ", i, " has type ",
-                                              new_value->type().ToString(), ", the fused value ",
-                                              old_value->type().ToString()));
-    }
     std::vector<Use> uses = old_value->uses();
     for (const Use& u : uses) {
       if (!in_group.contains(u.user)) u.user->SetInput(u.index, new_value);
@@ -180,6 +188,30 @@ absl::Status StableTopologicalSort(Graph& graph) {
     return absl::InternalError("fusion created a cycle between kernels");
   }
   for (Node* n : sorted) graph.MoveBefore(n, nullptr);
+  return absl::OkStatus();
+}
+
+absl::Status InlineFusedKernel(Graph& graph, Node* kernel) {
+  const Graph* body = kernel->body();
+  if (body == nullptr) return absl::InternalError(kernel->Describe() + " has no body");
+  absl::flat_hash_map<const Value*, Value*> map;
+  for (int k = 0; k < static_cast<int>(body->inputs().size()); ++k) {
+    map[body->inputs()[k]] = kernel->input(k);
+  }
+  for (const Node* n : body->nodes()) {
+    std::vector<Value*> ins;
+    for (const Value* v : n->inputs()) ins.push_back(v ? map.at(v) : nullptr);
+    Node* c = graph.AddNode(n->op(), ins, n->num_outputs(), n->attrs(), n->name(), kernel);
+    for (int i = 0; i < n->num_outputs(); ++i) {
+      c->output(i)->set_type(n->output(i)->type());
+      c->output(i)->set_sym_value(n->output(i)->sym_value());
+      map[n->output(i)] = c->output(i);
+    }
+  }
+  for (int i = 0; i < kernel->num_outputs(); ++i) {
+    RETURN_IF_ERROR(ReplaceValue(graph, kernel->output(i), map.at(body->outputs()[i])));
+  }
+  graph.RemoveNode(kernel);
   return absl::OkStatus();
 }
 

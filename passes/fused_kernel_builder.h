@@ -19,11 +19,16 @@ absl::StatusOr<std::unique_ptr<Graph>> BuildFusedBody(const Graph& graph,
 
 // Replaces `members` by one FusedKernel node (inserted before the last member) that takes over
 // their escaping values and names; returns it. The graph may need StableTopologicalSort after.
+// When the kernel does not re-infer to the members' types, the graph is left unchanged.
 absl::StatusOr<Node*> EmitFusedKernel(Graph& graph, const std::vector<Node*>& members);
 
 // Re-sorts the graph topologically, keeping an already valid order and otherwise moving nodes
 // as little as possible.
 absl::Status StableTopologicalSort(Graph& graph);
+
+// Replaces FusedKernel `kernel` by copies of its body's nodes (the inverse of
+// EmitFusedKernel); its outputs' names move to the copies.
+absl::Status InlineFusedKernel(Graph& graph, Node* kernel);
 
 }  // namespace kiln
 

@@ -7,8 +7,10 @@
 //   - the groups, contracted to single nodes, must stay acyclic: merging A and B is refused when
 //     a path leaves A or B and re-enters the other through an outside node or group.
 // lower-device's mode (FusionPlanOptions::lowering) drops the injective rule (data movement
-// must become a kernel too), emits every group holding a non-view node, and refuses a merge whose
-// group would write outputs of different element counts (an elementwise kernel has one domain).
+// must become a kernel too), emits every group holding a non-view node, and keeps a group
+// without a reduction to outputs of one element count (the elementwise emitter iterates one
+// domain). The greedy order can refuse a merge a later one would have made legal; that costs
+// a kernel, never correctness.
 // Groups are kept in a union-find; the cycle check walks the contracted graph forward from the
 // merged pair, pruning groups that start after the pair's last member (they cannot reach back).
 #include "passes/fusion_planner.h"
@@ -115,14 +117,16 @@ class Planner {
       std::optional<std::string> why;
       if (Candidate(p) && Candidate(c)) {
         why = Refusal(p, c);
+      } else if (options_.lowering) {
+        // Opaque neighbours are what lowering leaves in place: nothing to explain.
       } else if (Candidate(p) && Emitted(p) && nodes_[c]->op() != OpKind::kConstant) {
         why = Excluded(*nodes_[c]);
       } else if (Candidate(c) && Emitted(c) && nodes_[p]->op() != OpKind::kConstant) {
         why = Excluded(*nodes_[p]);
       }
       if (why) {
-        ctx.Note(
-            absl::StrCat(options_.pass_name, ": ", nodes_[p]->name(), " + ", nodes_[c]->name(), ": ", *why));
+        ctx.Note(absl::StrCat(options_.pass_name, ": ", nodes_[p]->name(), " + ",
+                              nodes_[c]->name(), ": ", *why));
       }
     }
   }
@@ -189,7 +193,9 @@ class Planner {
       return std::string(
           "injective ops fuse only into a kernel with elementwise or reduction work");
     }
-    if (options_.lowering) {
+    // The elementwise emitter iterates one domain; a row-reduction kernel has its own
+    // output rules (e.g. a pooler's first-token select), so only reduction-free groups.
+    if (options_.lowering && ga.reductions + gb.reductions == 0) {
       if (std::optional<std::string> why = MixedOutputSizes(a, b)) return why;
     }
     if (const Node* via = CycleVia(a, b)) {

@@ -32,8 +32,7 @@ struct FusionPlanOptions {
   // lower-device's mode: every node that is not already device-executable must end up in a
   // kernel, so groups of pure data movement are emitted too (Range counts as data movement);
   // a group of only views (Reshape, Squeeze, Unsqueeze, Flatten, Identity) is not emitted, and
-  // merges that would give a kernel outputs of different element counts are refused (one
-  // kernel has one iteration domain).
+  // a group without a reduction keeps to outputs of one element count.
   bool lowering = false;
 };
 

@@ -9,7 +9,8 @@
 //      only part of the batch); a FusedMatMul with an epilogue cuBLASLt lacks -> FusedMatMul +
 //      elementwise epilogue nodes; Split -> Slices; RotaryEmbedding -> primitive ops; a
 //      patch-embedding Conv -> im2col + FusedMatMul. Other Convs, and anything a rewrite
-//      declines, stay with a note.
+//      declines, stay with a note. A FusedKernel the elementwise emitter cannot write (no
+//      reduction, outputs of different element counts) is inlined back to be re-planned.
 //   2. Run the fusion planner in its lowering mode (FusionPlanOptions::lowering): neighbouring
 //      non-executable nodes merge (data movement included, so a rotary expansion or a
 //      Transpose chain becomes one kernel) and each group becomes a FusedKernel
@@ -108,9 +109,23 @@ absl::Status CheckDeviceExecutable(const Graph& graph) {
 
 namespace {
 
+// True for a FusedKernel (from fuse-elementwise) without a reduction whose outputs differ in
+// element count, which the elementwise emitter cannot write; its nodes are re-planned.
+bool MixedOutputKernel(const Node& n) {
+  if (n.op() != OpKind::kFusedKernel || n.body() == nullptr) return false;
+  for (const Node* m : n.body()->nodes()) {
+    if (m->info().fusion == FusionKind::kReduction) return false;
+  }
+  for (int i = 1; i < n.num_outputs(); ++i) {
+    if (n.output(i)->type().NumElements() != n.output(0)->type().NumElements()) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<bool> Rewrite(Graph& graph, Node* n, PassContext& ctx) {
   switch (n->op()) {
     case OpKind::kMatMul:
+    case OpKind::kGemm:
       return LowerMatMul(graph, n, ctx);
     case OpKind::kFusedMatMul:
       return LowerFusedMatMul(graph, n, ctx);
@@ -125,11 +140,34 @@ absl::StatusOr<bool> Rewrite(Graph& graph, Node* n, PassContext& ctx) {
   }
 }
 
+// Emits `members` as one FusedKernel, else (its body re-infers other types, e.g. a Range
+// whose length was unified with a known dim only outside) each member alone, else notes it.
+void EmitGroup(Graph& graph, const std::vector<Node*>& members, PassContext& ctx) {
+  absl::Status s = EmitFusedKernel(graph, members).status();
+  if (s.ok()) return;
+  if (members.size() > 1) {
+    ctx.Note(absl::StrCat("lower-device: ", members.front()->name(),
+                          ": group split into single-node kernels (", s.message(), ")"));
+    for (Node* m : members) {
+      if (!IsDeviceExecutable(*m)) EmitGroup(graph, {m}, ctx);
+    }
+    return;
+  }
+  ctx.Note(absl::StrCat("lower-device: ", members[0]->name(), ": not wrapped (", s.message(), ")"));
+}
+
 class LowerDevice : public Pass {
  public:
   absl::string_view name() const override { return "lower-device"; }
   absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
     bool changed = false;
+    for (Node* n : graph.NodeList()) {
+      if (!MixedOutputKernel(*n)) continue;
+      ctx.Note(absl::StrCat("lower-device: ", n->name(),
+                            ": re-planned (outputs of different element counts)"));
+      RETURN_IF_ERROR(InlineFusedKernel(graph, n));
+      changed = true;
+    }
     // Each rewrite erases only the node it rewrites, so the snapshot stays valid.
     for (Node* n : graph.NodeList()) {
       ASSIGN_OR_RETURN(bool rewritten, Rewrite(graph, n, ctx));
@@ -139,9 +177,7 @@ class LowerDevice : public Pass {
     options.pass_name = "lower-device";
     options.lowering = true;
     std::vector<std::vector<Node*>> groups = PlanFusionGroups(graph, ctx, options);
-    for (const std::vector<Node*>& members : groups) {
-      RETURN_IF_ERROR(EmitFusedKernel(graph, members).status());
-    }
+    for (const std::vector<Node*>& members : groups) EmitGroup(graph, members, ctx);
     if (!groups.empty()) RETURN_IF_ERROR(StableTopologicalSort(graph));
     for (const Node* n : graph.nodes()) {
       if (!IsDeviceExecutable(*n)) {

@@ -14,9 +14,14 @@
 // [N, C, Ho, kh, Wo, kw] -> Transpose [N, Ho, Wo, C, kh, kw] -> Reshape [N, Ho*Wo, C*kh*kw];
 // then FusedMatMul(patches, Reshape(w, [O, C*kh*kw]), bias, trans_b) gives [N, Ho*Wo, O],
 // and Transpose + Reshape give NCHW back. When the model immediately flattens and transposes
-// back to [N, Ho*Wo, O] (a ViT), that pair is cancelled and the GEMM output used directly.
+// back to [N, Ho*Wo, O] (a ViT), that pair is cancelled and the GEMM output used directly;
+// when FusedKernels read the NCHW output (the same flatten/transpose already fused by -O3),
+// they are inlined so the planner fuses the layout nodes into their re-formed kernel.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ir/status_macros.h"
+#include "passes/fused_kernel_builder.h"
 #include "passes/lower_device_rewrites.h"
 #include "passes/pattern.h"
 
@@ -107,7 +112,10 @@ absl::StatusOr<bool> ExpandRotary(Graph& graph, Node* n, PassContext& ctx) {
   if (rot <= 0 || rot % 2 != 0 || rot > *head) return Leave(ctx, n, "invalid rotary dim");
   LoweringBuilder b(graph, n);
   absl::StatusOr<Value*> y = ExpandRotaryNodes(b, *n, heads.value_or(0), *head, rot);
-  if (!y.ok()) return Leave(ctx, n, y.status().message());
+  if (!y.ok()) {
+    b.Rollback();
+    return Leave(ctx, n, y.status().message());
+  }
   RETURN_IF_ERROR(ReplaceValue(graph, n->output(0), *y));
   graph.RemoveNode(n);
   return true;
@@ -170,8 +178,8 @@ Node* PatchTranspose(const Graph& graph, Value* y, Value* g) {
   }
   Node* t = u->output(0)->uses()[0].user;
   const std::vector<int64_t>* perm = t->attr_ints("perm");
-  if (t->op() != OpKind::kTranspose || perm == nullptr ||
-      *perm != std::vector<int64_t>{0, 2, 1} || t->output(0)->type() != g->type()) {
+  if (t->op() != OpKind::kTranspose || perm == nullptr || *perm != std::vector<int64_t>{0, 2, 1} ||
+      t->output(0)->type() != g->type()) {
     return nullptr;
   }
   return t;
@@ -185,12 +193,12 @@ absl::StatusOr<Value*> PatchGemm(LoweringBuilder& b, const Node& n) {
   const int64_t o = *wd[0].as_const(), kh = *wd[2].as_const(), kw = *wd[3].as_const();
   const int64_t ho = h / kh, wo = w / kw;
   if (h % kh != 0 || w % kw != 0) {
-    ASSIGN_OR_RETURN(x, b.Add(OpKind::kSlice, {x, b.Ints({0, 0}), b.Ints({ho * kh, wo * kw}),
-                                               b.Ints({2, 3})}));
+    ASSIGN_OR_RETURN(
+        x, b.Add(OpKind::kSlice, {x, b.Ints({0, 0}), b.Ints({ho * kh, wo * kw}), b.Ints({2, 3})}));
   }
   ASSIGN_OR_RETURN(x, b.Add(OpKind::kReshape, {x, b.Ints({0, c, ho, kh, wo, kw})}));
-  ASSIGN_OR_RETURN(x, b.Add(OpKind::kTranspose, {x},
-                            OneAttr("perm", std::vector<int64_t>{0, 2, 4, 1, 3, 5})));
+  ASSIGN_OR_RETURN(
+      x, b.Add(OpKind::kTranspose, {x}, OneAttr("perm", std::vector<int64_t>{0, 2, 4, 1, 3, 5})));
   ASSIGN_OR_RETURN(x, b.Add(OpKind::kReshape, {x, b.Ints({0, ho * wo, c * kh * kw})}));
   ASSIGN_OR_RETURN(Value * wm, b.Add(OpKind::kReshape, {n.input(1), b.Ints({o, c * kh * kw})}));
   std::vector<Value*> inputs = {x, wm};
@@ -206,7 +214,10 @@ absl::StatusOr<bool> LowerPatchConv(Graph& graph, Node* n, PassContext& ctx) {
   }
   LoweringBuilder b(graph, n);
   absl::StatusOr<Value*> g = PatchGemm(b, *n);
-  if (!g.ok()) return Leave(ctx, n, g.status().message());
+  if (!g.ok()) {
+    b.Rollback();
+    return Leave(ctx, n, g.status().message());
+  }
   Value* y = n->output(0);
   if (Node* t = PatchTranspose(graph, y, *g)) {
     Node* u = t->input(0)->producer();
@@ -217,13 +228,25 @@ absl::StatusOr<bool> LowerPatchConv(Graph& graph, Node* n, PassContext& ctx) {
     return true;
   }
   const std::vector<DimExpr>& yd = y->type().dims;
-  ASSIGN_OR_RETURN(Value * back, b.Add(OpKind::kTranspose, {*g},
-                                       OneAttr("perm", std::vector<int64_t>{0, 2, 1})));
-  ASSIGN_OR_RETURN(Value * nchw, b.Add(OpKind::kReshape,
-                                       {back, b.Ints({0, *yd[1].as_const(), *yd[2].as_const(),
-                                                      *yd[3].as_const()})}));
+  ASSIGN_OR_RETURN(Value * back,
+                   b.Add(OpKind::kTranspose, {*g}, OneAttr("perm", std::vector<int64_t>{0, 2, 1})));
+  ASSIGN_OR_RETURN(
+      Value * nchw,
+      b.Add(OpKind::kReshape,
+            {back, b.Ints({0, *yd[1].as_const(), *yd[2].as_const(), *yd[3].as_const()})}));
   RETURN_IF_ERROR(ReplaceValue(graph, y, nchw));
   graph.RemoveNode(n);
+  // Kernels that read the NCHW output (a ViT's flatten/transpose fused with the embeddings'
+  // norm) are inlined so the lowering planner re-fuses them with the layout nodes, which then
+  // become index arithmetic instead of a copy kernel.
+  std::vector<Node*> users;
+  for (const Use& u : nchw->uses()) {
+    if (u.user->op() == OpKind::kFusedKernel &&
+        std::find(users.begin(), users.end(), u.user) == users.end()) {
+      users.push_back(u.user);
+    }
+  }
+  for (Node* k : users) RETURN_IF_ERROR(InlineFusedKernel(graph, k));
   return true;
 }
 

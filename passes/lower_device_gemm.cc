@@ -22,6 +22,7 @@ absl::StatusOr<Value*> LoweringBuilder::Add(OpKind op, std::vector<Value*> input
                                             Attributes attrs) {
   ASSIGN_OR_RETURN(Node * n, AddInferredNode(graph_, op, std::move(inputs), 1, std::move(attrs),
                                              name_, before_));
+  added_.push_back(n);
   return n->output(0);
 }
 
@@ -30,7 +31,13 @@ Value* LoweringBuilder::Ints(const std::vector<int64_t>& values) {
   Value* c = graph_.AddConstant(Tensor::FromVector<int64_t>(values, {n}));
   c->set_type({DType::kI64, {n}});
   c->set_sym_value(std::vector<DimExpr>(values.begin(), values.end()));
+  added_.push_back(c->producer());
   return c;
+}
+
+void LoweringBuilder::Rollback() {
+  for (auto it = added_.rbegin(); it != added_.rend(); ++it) graph_.RemoveNode(*it);
+  added_.clear();
 }
 
 absl::StatusOr<Value*> LoweringBuilder::Dims(const std::vector<DimExpr>& values) {
@@ -96,21 +103,63 @@ absl::StatusOr<Value*> Activation(LoweringBuilder& b, Value* v, const std::strin
   return absl::InternalError(absl::StrCat("unknown FusedMatMul activation ", act));
 }
 
+// MatMul with a vector operand (ONNX: a 1-D a is a [1, K] row, a 1-D b a [K, 1] column, and
+// the added dim is dropped from the result) as Unsqueeze -> FusedMatMul -> Squeeze (views).
+absl::StatusOr<Value*> VectorMatMul(LoweringBuilder& b, const Node& n) {
+  Value* a = n.input(0);
+  Value* w = n.input(1);
+  const bool row = a->type().rank() == 1, column = w->type().rank() == 1;
+  if (row) {
+    ASSIGN_OR_RETURN(a, b.Add(OpKind::kUnsqueeze, {a, b.Ints({0})}));
+  }
+  if (column) {
+    ASSIGN_OR_RETURN(w, b.Add(OpKind::kUnsqueeze, {w, b.Ints({1})}));
+  }
+  const int64_t rank = std::max(a->type().rank(), w->type().rank());
+  // The result keeps the batch dims; the dims dropped for vectors are its last ones.
+  const std::vector<DimExpr>& out = n.output(0)->type().dims;
+  const std::vector<DimExpr> out_batch(out.begin(),
+                                       out.begin() + std::min<size_t>(rank - 2, out.size()));
+  ASSIGN_OR_RETURN(a, FitBatch(b, a, out_batch));
+  ASSIGN_OR_RETURN(w, FitBatch(b, w, out_batch));
+  ASSIGN_OR_RETURN(Value * y, b.Add(OpKind::kFusedMatMul, {a, w}));
+  std::vector<int64_t> axes;
+  if (row) axes.push_back(rank - 2);
+  if (column) axes.push_back(rank - 1);
+  return b.Add(OpKind::kSqueeze, {y, b.Ints(axes)});
+}
+
 }  // namespace
 
 absl::StatusOr<bool> LowerMatMul(Graph& graph, Node* n, PassContext& ctx) {
+  const int64_t ra = n->input(0)->type().rank(), rb = n->input(1)->type().rank();
+  if (GemmDType(n->output(0)->type().dtype) && ra >= 1 && rb >= 1 && (ra == 1 || rb == 1)) {
+    LoweringBuilder b(graph, n);
+    absl::StatusOr<Value*> y = VectorMatMul(b, *n);
+    if (!y.ok()) {
+      b.Rollback();
+      ctx.Note(
+          absl::StrCat("lower-device: ", n->name(), ": MatMul stays (", y.status().message(), ")"));
+      return false;
+    }
+    RETURN_IF_ERROR(ReplaceValue(graph, n->output(0), *y));
+    graph.RemoveNode(n);
+    return true;
+  }
   std::string why;
   std::optional<GemmSpec> spec = ReadGemm(*n, &why);
   if (spec && !GemmDType(n->output(0)->type().dtype)) why = "cuBLASLt runs f32, f16 and bf16";
   if (!spec || !why.empty()) {
-    ctx.Note(absl::StrCat("lower-device: ", n->name(), ": MatMul stays (", why, ")"));
+    ctx.Note(absl::StrCat("lower-device: ", n->name(), ": ", n->op_name(), " stays (", why, ")"));
     return false;
   }
   LoweringBuilder b(graph, n);
   const std::vector<DimExpr> out_batch = OutBatch(*n);
   ASSIGN_OR_RETURN(spec->a, FitBatch(b, spec->a, out_batch));
   ASSIGN_OR_RETURN(spec->b, FitBatch(b, spec->b, out_batch));
-  RETURN_IF_ERROR(EmitFusedMatMul(graph, *spec, n->output(0), n, n->name()).status());
+  ASSIGN_OR_RETURN(Node * f, EmitFusedMatMul(graph, *spec, n->output(0), n, n->name()));
+  // A Gemm's C can be a bias or residual cuBLASLt cannot take.
+  RETURN_IF_ERROR(LowerFusedMatMul(graph, f, ctx).status());
   return true;
 }
 
@@ -129,12 +178,12 @@ absl::StatusOr<bool> LowerFusedMatMul(Graph& graph, Node* n, PassContext& ctx) {
   ASSIGN_OR_RETURN(Value * a, FitBatch(b, spec->a, out_batch));
   ASSIGN_OR_RETURN(Value * w, FitBatch(b, spec->b, out_batch));
   const std::string& act = spec->activation;
-  const bool bias_ok = spec->bias == nullptr ||
-                       (spec->bias->type().dims.size() == 1 && spec->bias->type().dims[0] == t.dims.back());
+  const bool bias_ok = spec->bias == nullptr || (spec->bias->type().dims.size() == 1 &&
+                                                 spec->bias->type().dims[0] == t.dims.back());
   const bool act_ok = bias_ok && (act == "none" || act == "relu" || act == "gelu_tanh");
   const std::string gemm_act = act_ok ? act : "none";
-  const bool residual_in = spec->residual != nullptr && act_ok && act == "none" &&
-                           spec->residual->type().dims == t.dims;
+  const bool residual_in =
+      spec->residual != nullptr && act_ok && act == "none" && spec->residual->type().dims == t.dims;
   std::vector<Value*> inputs = {a, w, bias_ok ? spec->bias : nullptr,
                                 residual_in ? spec->residual : nullptr};
   while (inputs.back() == nullptr) inputs.pop_back();
@@ -172,13 +221,13 @@ absl::StatusOr<bool> LowerSplit(Graph& graph, Node* n, PassContext& ctx) {
     const DimExpr end = offset + n->output(i)->type().dims[axis];
     absl::StatusOr<Value*> starts = b.Dims({offset});
     absl::StatusOr<Value*> ends = starts.ok() ? b.Dims({end}) : starts;
-    absl::StatusOr<Value*> s = ends.ok() ? b.Add(OpKind::kSlice, {x, *starts, *ends, b.Ints({axis})})
-                                         : ends;
+    absl::StatusOr<Value*> s =
+        ends.ok() ? b.Add(OpKind::kSlice, {x, *starts, *ends, b.Ints({axis})}) : ends;
     if (!s.ok() || (*s)->type() != n->output(i)->type()) {
       ctx.Note(absl::StrCat("lower-device: ", n->name(), ": Split stays (output ", i,
-                            " is not a Slice: ", s.ok() ? "type differs" : s.status().message(), ")"));
-      EraseDeadProducers(graph, slices);
-      if (s.ok()) EraseDeadProducers(graph, {*s});
+                            " is not a Slice: ", s.ok() ? "type differs" : s.status().message(),
+                            ")"));
+      b.Rollback();
       return false;
     }
     slices.push_back(*s);

@@ -25,12 +25,15 @@ class LoweringBuilder {
   absl::StatusOr<Value*> Dims(const std::vector<DimExpr>& values);
   // Cast(v) to `to` unless v already has that dtype.
   absl::StatusOr<Value*> CastTo(Value* v, DType to);
+  // Removes every node this builder added (newest first), for a rewrite that gives up.
+  void Rollback();
   Graph& graph() { return graph_; }
 
  private:
   Graph& graph_;
   Node* before_;
   std::string name_;
+  std::vector<Node*> added_;
 };
 
 // A one-attribute Attributes.
@@ -40,7 +43,8 @@ Attributes OneAttr(absl::string_view name, AttrValue value);
 // its batch dims are all 1, or (left-padded with 1s) the whole output batch.
 bool BatchFits(const std::vector<DimExpr>& dims, const std::vector<DimExpr>& out_batch);
 
-// MatMul -> FusedMatMul (operands broadcast to the whole batch where cuBLASLt needs it).
+// MatMul or Gemm -> FusedMatMul (operands broadcast to the whole batch where cuBLASLt needs
+// it; vector operands unsqueezed to matrices and the result squeezed back).
 absl::StatusOr<bool> LowerMatMul(Graph& graph, Node* n, PassContext& ctx);
 // FusedMatMul whose epilogue cuBLASLt lacks -> FusedMatMul + elementwise epilogue nodes.
 absl::StatusOr<bool> LowerFusedMatMul(Graph& graph, Node* n, PassContext& ctx);

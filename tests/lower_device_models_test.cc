@@ -25,10 +25,8 @@
 namespace kiln {
 namespace {
 
-absl::StatusOr<std::unique_ptr<Graph>> Optimize(const std::filesystem::path& dir,
-                                                DType precision) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph,
-                   ImportOnnxFile((dir / "model.onnx").string()));
+absl::StatusOr<std::unique_ptr<Graph>> Optimize(const std::filesystem::path& dir, DType precision) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Graph> graph, ImportOnnxFile((dir / "model.onnx").string()));
   ASSIGN_OR_RETURN(PassManager pm,
                    BuildPipeline(PipelineOptions{.level = 3, .precision = precision}));
   PassContext ctx;
@@ -98,7 +96,9 @@ void CheckModel(const std::filesystem::path& dir, DType precision) {
 TEST(LowerDeviceModelsTest, EveryModelLowersToExecutableNodesAndKeepsItsNumbers) {
   auto dirs = testing::AllModelDirs();
   ASSERT_GE(dirs.size(), 5u);
-  if (testing::SharedDir()) EXPECT_EQ(dirs.size(), 15u);
+  if (testing::SharedDir()) {
+    EXPECT_EQ(dirs.size(), 15u);
+  }
   for (const auto& dir : dirs) {
     for (DType precision : {DType::kF32, DType::kF16}) CheckModel(dir, precision);
   }

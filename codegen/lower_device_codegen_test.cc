@@ -1,7 +1,7 @@
 // The runtime's contract on generated kernels: a FusedKernel never loads a body input whose
 // value has symbolic contents (a host value such as DimValues); it reads the symbols from the
 // params' dims instead, so the runtime may pass a null pointer for that input. Also Range
-// (start/delta constant or host values) emitted inside a kernel.
+// (start/delta constant or host values) and Split emitted inside a kernel.
 #include "absl/strings/match.h"
 #include "codegen/kernel_emitter.h"
 #include "codegen/nvrtc_compiler.h"
@@ -37,7 +37,7 @@ std::vector<EmittedKernel> LowerAndEmit(const std::string& text) {
   return kernels;
 }
 
-TEST(HostValueCodegenTest, HostValuesUsedAsDataAreReadFromDims) {
+TEST(LowerDeviceCodegenTest, HostValuesUsedAsDataAreReadFromDims) {
   std::vector<EmittedKernel> kernels = LowerAndEmit(R"(graph main(%x: f32[b,2]) {
   %zero: i64[] = Constant() {value=tensor<i64[]> [0]}
   %one: i64[] = Constant() {value=tensor<i64[]> [1]}
@@ -64,7 +64,7 @@ TEST(HostValueCodegenTest, HostValuesUsedAsDataAreReadFromDims) {
   EXPECT_TRUE(absl::StrContains(k.source, "(kiln_i64)7")) << k.source;
 }
 
-TEST(HostValueCodegenTest, SameShapeHostInputDisablesVectorLoads) {
+TEST(LowerDeviceCodegenTest, SameShapeHostInputDisablesVectorLoads) {
   // x and the host value have the domain's shape and element size, which would otherwise
   // make the kernel load 16-byte vectors of every input.
   std::vector<EmittedKernel> kernels = LowerAndEmit(R"(graph main(%x: i64[2], %z: f32[b]) {
@@ -77,7 +77,7 @@ TEST(HostValueCodegenTest, SameShapeHostInputDisablesVectorLoads) {
   EXPECT_EQ(kernels[0].vector_width, 1);
 }
 
-TEST(HostValueCodegenTest, RangeWithHostStartAndDelta) {
+TEST(LowerDeviceCodegenTest, RangeWithHostStartAndDelta) {
   std::vector<EmittedKernel> kernels = LowerAndEmit(R"(graph main(%x: f32[s]) {
   %start: i64[] = DimValues() {scalar=1, value=dims[s]}
   %limit: i64[] = DimValues() {scalar=1, value=dims[3*s]}
@@ -89,6 +89,38 @@ TEST(HostValueCodegenTest, RangeWithHostStartAndDelta) {
 })");
   ASSERT_EQ(kernels.size(), 1u);
   EXPECT_TRUE(absl::StrContains(kernels[0].source, "p.dims[0] + ")) << kernels[0].source;
+}
+
+TEST(LowerDeviceCodegenTest, SplitOutputsInsideOneKernel) {
+  // fuse-elementwise keeps a Split whose outputs all feed one elementwise kernel; its outputs
+  // are the input shifted along the axis (offsets 0, 2 and 5 here).
+  absl::StatusOr<std::unique_ptr<Graph>> g = ParseGraph(R"(graph main(%x: f32[s,8]) {
+  %sizes: i64[3] = Constant() {value=tensor<i64[3]> [2, 3, 3]}
+  %a: f32[s,2], %b: f32[s,3], %c: f32[s,3] = Split(%x, %sizes) {axis=1}
+  %bc: f32[s,3] = Mul(%b, %c)
+  %s2: i64[1] = Constant() {value=tensor<i64[1]> [0]}
+  %e2: i64[1] = Constant() {value=tensor<i64[1]> [2]}
+  %ax: i64[1] = Constant() {value=tensor<i64[1]> [1]}
+  %bc2: f32[s,2] = Slice(%bc, %s2, %e2, %ax)
+  %y: f32[s,2] = Add(%a, %bc2)
+  return %y
+})");
+  ASSERT_TRUE(g.ok()) << g.status();
+  PassContext ctx;
+  ASSERT_TRUE(CreateFuseElementwise()->Run(**g, ctx).ok());
+  const Node* kernel = nullptr;
+  for (const Node* n : (*g)->nodes()) {
+    if (n->op() == OpKind::kFusedKernel) kernel = n;
+  }
+  ASSERT_NE(kernel, nullptr);
+  bool has_split = false;
+  for (const Node* n : kernel->body()->nodes()) has_split |= n->op() == OpKind::kSplit;
+  ASSERT_TRUE(has_split);
+  absl::StatusOr<EmittedKernel> k = EmitKernel(*kernel, "kiln_split");
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_TRUE(absl::StrContains(k->source, "+ (kiln_i64)2)")) << k->source;
+  EXPECT_TRUE(absl::StrContains(k->source, "+ (kiln_i64)5)")) << k->source;
+  EXPECT_TRUE(CompileCuda(BuildModuleSource({*k}), "split.cu", NvrtcOptions{}).ok());
 }
 
 }  // namespace

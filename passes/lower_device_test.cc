@@ -1,0 +1,68 @@
+// The device-executability predicate (lower_device.h) the GPU runtime also calls, and
+// CublasLtRefusal's restatement of runtime/cuda/gemm_plan.h's rules.
+#include "passes/lower_device.h"
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "ir/parser.h"
+
+namespace kiln {
+namespace {
+
+const Node* Find(const Graph& g, absl::string_view output) {
+  for (const Node* n : g.nodes()) {
+    if (n->output(0)->name() == output) return n;
+  }
+  return nullptr;
+}
+
+TEST(LowerDeviceTest, ExecutableKinds) {
+  auto g = ParseGraph(R"(graph main(%x: f32[b,4], %w: f32[4,4]) {
+  %shape: i64[2] = DimValues() {value=dims[b, 4]}
+  %r: f32[b,4] = Reshape(%x, %shape)
+  %t: f32[4,b] = Transpose(%x) {perm=[1, 0]}
+  %m: f32[b,4] = MatMul(%x, %w)
+  %f: f32[b,4] = FusedMatMul(%x, %w)
+  %c: f32[2*b,4] = Concat(%r, %f) {axis=0}
+  return %r, %t, %m, %c
+})");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_TRUE(IsDeviceExecutable(*Find(**g, "shape")));
+  EXPECT_TRUE(IsHostValueNode(*Find(**g, "shape")));
+  EXPECT_TRUE(IsDeviceExecutable(*Find(**g, "r")));
+  EXPECT_TRUE(IsDeviceExecutable(*Find(**g, "f")));
+  EXPECT_FALSE(IsDeviceExecutable(*Find(**g, "t")));
+  EXPECT_FALSE(IsDeviceExecutable(*Find(**g, "m")));
+  EXPECT_FALSE(IsDeviceExecutable(*Find(**g, "c")));
+  absl::Status s = CheckDeviceExecutable(**g);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(s.message(), "3 node(s)")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "Transpose")) << s;
+}
+
+TEST(LowerDeviceTest, CublasLtEpilogueAndBatchRules) {
+  auto g = ParseGraph(R"(graph main(%x: f32[b,3,4], %w: f32[4,5], %r: f32[b,3,5], %bias: f32[5],
+                                 %r2: f32[3,5], %p: f32[2,1,3,4], %q: f32[1,7,4,5]) {
+  %ok_bias_gelu_tanh: f32[b,3,5] = FusedMatMul(%x, %w, %bias) {activation="gelu_tanh"}
+  %ok_residual: f32[b,3,5] = FusedMatMul(%x, %w, %bias, %r)
+  %erf: f32[b,3,5] = FusedMatMul(%x, %w) {activation="gelu"}
+  %silu: f32[b,3,5] = FusedMatMul(%x, %w) {activation="silu"}
+  %relu_residual: f32[b,3,5] = FusedMatMul(%x, %w, none, %r) {activation="relu"}
+  %small_residual: f32[b,3,5] = FusedMatMul(%x, %w, none, %r2)
+  %partial: f32[2,7,3,5] = FusedMatMul(%p, %q)
+  return %ok_bias_gelu_tanh, %ok_residual, %erf, %silu, %relu_residual, %small_residual, %partial
+})");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(CublasLtRefusal(*Find(**g, "ok_bias_gelu_tanh")), std::nullopt);
+  EXPECT_EQ(CublasLtRefusal(*Find(**g, "ok_residual")), std::nullopt);
+  for (const char* bad : {"erf", "silu", "relu_residual", "small_residual", "partial"}) {
+    SCOPED_TRACE(bad);
+    std::optional<std::string> why = CublasLtRefusal(*Find(**g, bad));
+    ASSERT_TRUE(why.has_value());
+    EXPECT_FALSE(IsDeviceExecutable(*Find(**g, bad)));
+  }
+  EXPECT_TRUE(absl::StrContains(*CublasLtRefusal(*Find(**g, "partial")), "part of the batch"));
+}
+
+}  // namespace
+}  // namespace kiln
