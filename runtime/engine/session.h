@@ -65,7 +65,8 @@ class Session {
   absl::StatusOr<std::vector<DeviceTensor>> RunOnDevice(const std::vector<DeviceTensor>& inputs);
 
   // Benchmarking: stage `inputs` once, then time `iterations` executions of the plan (after
-  // `warmup` more, which also capture the CUDA graph): milliseconds of each, CUDA events.
+  // `warmup` more, which also capture the CUDA graph): milliseconds of each by CUDA events,
+  // each started on an idle GPU, so the host's launch cost counts.
   absl::StatusOr<std::vector<double>> TimeRuns(const std::vector<Tensor>& inputs, int warmup,
                                                int iterations);
   // Per-thunk times (median over `iterations` runs) with `inputs` staged.

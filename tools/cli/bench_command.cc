@@ -122,7 +122,8 @@ int RunBench(const std::vector<std::string>& args) {
   ArgParser parser(
       "bench PLAN.kiln|MODEL.onnx (--shape NAME=AxB... | --input NAME=FILE.pb ...) [flags]",
       "Times a plan on the GPU: --warmup runs (which also capture the shape's CUDA graph),\n"
-      "then --iters timed runs with the inputs already on the device (CUDA events); prints\n"
+      "then --iters timed runs with the inputs already on the device, each started on an idle\n"
+      "GPU and timed by CUDA events (so the host's launch cost counts); prints\n"
       "the median and p90 in ms. Then profiles each thunk (kernel, attention, GEMM, copy) over\n"
       "--profile-iters eager runs: its median time, share of the total, achieved GB/s and\n"
       "TFLOP/s, and its roofline floor (max(FLOPs / 762 TFLOP/s, bytes / 2.97 TB/s), the\n"

@@ -110,6 +110,9 @@ VerifyOutcome VerifyModelDir(const std::string& dir, const VerifyOptions& option
     return Outcome(VerifyOutcome::Status::kFail, std::string(precision.status().message()));
   }
   fs::path root(dir);
+  const std::string model = (root / "model.onnx").string();
+  auto graph = ImportOnnxFile(model);
+  if (!graph.ok()) return FromError(graph.status());
   std::vector<fs::path> sets;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(root, ec)) {
@@ -120,9 +123,6 @@ VerifyOutcome VerifyModelDir(const std::string& dir, const VerifyOptions& option
   std::sort(sets.begin(), sets.end());
   if (sets.empty()) return Outcome(VerifyOutcome::Status::kFail, "no test_data_set_N folders");
 
-  const std::string model = (root / "model.onnx").string();
-  auto graph = ImportOnnxFile(model);
-  if (!graph.ok()) return FromError(graph.status());
   // Float tolerance floor: 16-bit compute 1e-2; fp32 on the GPU 1e-3 (other summation orders).
   double floor = *precision != DType::kF32 ? kSixteenBitTolerance : cuda ? kGpuTolerance : 0;
   Runner run;
