@@ -164,6 +164,14 @@ absl::StatusOr<bool> LowerMatMul(Graph& graph, Node* n, PassContext& ctx) {
 }
 
 absl::StatusOr<bool> LowerFusedMatMul(Graph& graph, Node* n, PassContext& ctx) {
+  const DType out_dtype = n->output(0)->type().dtype;
+  if (!ctx.exact_gelu && n->attr_string("activation") == "gelu" &&
+      (out_dtype == DType::kF16 || out_dtype == DType::kBF16)) {
+    n->mutable_attrs().Set("activation", std::string("gelu_tanh"));
+    ctx.Note(absl::StrCat("lower-device: ", n->name(), ": 16-bit erf GELU epilogue computed in "
+                          "the tanh form (cuBLASLt's; --exact-gelu keeps erf)"));
+    if (!CublasLtRefusal(*n)) return true;
+  }
   if (!CublasLtRefusal(*n)) return false;
   std::string why;
   std::optional<GemmSpec> spec = ReadGemm(*n, &why);

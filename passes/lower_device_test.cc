@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "ir/parser.h"
+#include "passes/passes.h"
 
 namespace kiln {
 namespace {
@@ -62,6 +63,38 @@ TEST(LowerDeviceTest, CublasLtEpilogueAndBatchRules) {
     EXPECT_FALSE(IsDeviceExecutable(*Find(**g, bad)));
   }
   EXPECT_TRUE(absl::StrContains(*CublasLtRefusal(*Find(**g, "partial")), "part of the batch"));
+}
+
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// 16-bit erf-GELU epilogues take cuBLASLt's tanh form (one GEMM, no kernel) unless exact_gelu;
+// an f32 one always stays erf, split into GEMM + kernel.
+TEST(LowerDeviceTest, SixteenBitErfGeluUsesTheTanhEpilogueUnlessExact) {
+  constexpr char kText[] = R"(graph main(%x: f16[b,4], %w: f16[4,6], %bias: f16[6], %xf: f32[b,4], %wf: f32[4,6]) {
+  %h: f16[b,6] = FusedMatMul(%x, %w, %bias) {activation="gelu"}
+  %f: f32[b,6] = FusedMatMul(%xf, %wf) {activation="gelu"}
+  return %h, %f
+})";
+  for (bool exact : {false, true}) {
+    auto g = ParseGraph(kText);
+    ASSERT_TRUE(g.ok()) << g.status();
+    PassContext ctx;
+    ctx.precision = DType::kF16;
+    ctx.exact_gelu = exact;
+    ASSERT_TRUE(CreateLowerDevice()->Run(**g, ctx).ok());
+    int tanh_gemms = 0, kernels = 0;
+    for (const Node* n : (*g)->nodes()) {
+      tanh_gemms += n->op() == OpKind::kFusedMatMul && n->attr_string("activation") == "gelu_tanh";
+      kernels += n->op() == OpKind::kFusedKernel;
+    }
+    EXPECT_EQ(tanh_gemms, exact ? 0 : 1);
+    EXPECT_EQ(kernels, exact ? 2 : 1);  // The f32 GELU always runs as a kernel.
+    EXPECT_TRUE(CheckDeviceExecutable(**g).ok());
+  }
 }
 
 }  // namespace

@@ -22,6 +22,10 @@ struct PassContext {
   // The compute precision asked for (--precision): kF32, kF16 or kBF16. Only the
   // mixed-precision pass reads it; at kF32 that pass changes nothing.
   DType precision = DType::kF32;
+  // lower-device: a 16-bit GEMM whose epilogue is the erf GELU uses cuBLASLt's tanh-form GELU
+  // epilogue instead of a separate kernel (they differ by at most ~5e-4 absolute, below the
+  // rounding of an f16/bf16 output of that size), unless this is set.
+  bool exact_gelu = false;
 };
 
 class Pass {

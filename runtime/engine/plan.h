@@ -28,6 +28,7 @@ struct CompileOptions {
   int64_t max_seq = 512;
   SymbolBounds bounds;                // Explicit bounds, overriding the two above.
   std::string arch = "sm_90";         // NVRTC's --gpu-architecture.
+  bool exact_gelu = false;            // See PassContext::exact_gelu.
   std::string kernel_cache_dir;       // "" uses KernelCache::DefaultDir(); "-" disables it.
   std::string dump_cuda_dir;          // When set, the generated module source is written there.
   // Progress lines ("optimizing", "compiling 9 kernels", ...); may be empty.

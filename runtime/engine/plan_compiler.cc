@@ -127,6 +127,7 @@ absl::StatusOr<std::unique_ptr<Plan>> CompileGraph(std::unique_ptr<Graph> graph,
   }
   PassContext ctx;
   ctx.precision = options.precision;
+  ctx.exact_gelu = options.exact_gelu;
   RETURN_IF_ERROR(pipeline.Run(*graph, ctx));
   plan->timings.optimize_ms = MillisSince(start);
   RETURN_IF_ERROR(CheckShapesFollowFromInputs(*graph));

@@ -32,6 +32,9 @@ void AddCompileFlags(ArgParser& parser) {
   parser.Flag({.name = "bound", .value_name = "SYM=N",
                .help = "largest value of one symbol (overrides --max-batch/--max-seq)",
                .repeated = true});
+  parser.Flag({.name = "exact-gelu",
+               .help = "keep the erf GELU of 16-bit GEMM epilogues as a separate kernel (by "
+                       "default cuBLASLt's tanh-form GELU epilogue computes it, within ~5e-4)"});
   parser.Flag({.name = "kernel-cache", .value_name = "DIR",
                .help = "compiled-kernel cache folder ('-' disables it; default $KILN_CACHE_DIR, "
                        "else ~/.cache/kiln)"});
@@ -56,6 +59,7 @@ absl::StatusOr<CompileOptions> CompileOptionsFromArgs(const ParsedArgs& a,
     o.bounds[spec.substr(0, eq)] = n;
   }
   if (a.Has("kernel-cache")) o.kernel_cache_dir = a.Get("kernel-cache");
+  o.exact_gelu = a.Has("exact-gelu");
   if (verbose) {
     o.progress = [](absl::string_view line) {
       std::fprintf(stderr, "kiln: %s\n", std::string(line).c_str());
