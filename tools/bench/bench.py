@@ -189,6 +189,7 @@ class Bench:
             sample = workloads.export_sample(spec, config)
             self.log.step(key, "export ONNX (fp32)", onnx_export.export, module, self.on_device(sample, False),
                           onnx_path, spec.input_names, spec.output_names, workloads.dynamic_axes(spec))
+            self.log.step(key, "gather external data", onnx_export.consolidate_external_data, onnx_path)
             info = self.log.step(key, "ONNX checks", onnx_export.check, onnx_path, spec.input_names,
                                  spec.output_names)
             for w in wls:

@@ -29,7 +29,6 @@ def export(module, sample, path, input_names, output_names, axes):
             torch.onnx.export(module, tuple(sample), path, input_names=list(input_names),
                               output_names=list(output_names), opset_version=17, dynamo=False,
                               dynamic_axes=axes, do_constant_folding=True)
-    consolidate_external_data(path)
 
 
 def _external_entries(t):
@@ -46,6 +45,30 @@ def _external_tensors(model):
                 yield a.t
 
 
+def _copy_range(src, offset, n, out, chunk):
+    """Appends n bytes of src from offset to the open file `out` (in the kernel where it can)."""
+    out.flush()
+    with open(src, "rb") as f:
+        while n > 0:
+            pos, done = out.tell(), 0
+            if hasattr(os, "copy_file_range"):
+                try:
+                    done = os.copy_file_range(f.fileno(), out.fileno(), min(chunk, n), offset, pos)
+                    out.seek(pos + done)
+                except OSError:
+                    done = 0
+            if done == 0:
+                f.seek(offset)
+                buf = f.read(min(chunk, n))
+                if not buf:
+                    raise IOError(f"short external data file {src}")
+                out.write(buf)
+                out.flush()
+                done = len(buf)
+            offset += done
+            n -= done
+
+
 def consolidate_external_data(path, chunk=64 << 20):
     """Moves every external tensor of `path` into DATA_FILE (64-byte aligned offsets) and
     deletes the per-tensor files. Returns how many tensors moved; 0 leaves the model untouched."""
@@ -55,23 +78,17 @@ def consolidate_external_data(path, chunk=64 << 20):
     if not tensors:
         return 0
     moved, sources = 0, set()
-    with open(os.path.join(folder, DATA_FILE), "ab") as out:
+    data = os.path.join(folder, DATA_FILE)
+    with open(data, "r+b" if os.path.exists(data) else "wb") as out:
+        out.seek(0, os.SEEK_END)
         for t in tensors:
             entries = _external_entries(t)
             src = os.path.join(folder, entries["location"])
             offset, length = int(entries.get("offset", 0)), entries.get("length")
-            pad = (-out.tell()) % 64
-            out.write(b"\0" * pad)
+            out.write(b"\0" * ((-out.tell()) % 64))
             start = out.tell()
-            with open(src, "rb") as f:
-                f.seek(offset)
-                left = int(length) if length is not None else os.path.getsize(src) - offset
-                while left > 0:
-                    buf = f.read(min(chunk, left))
-                    if not buf:
-                        raise IOError(f"short external data file {src}")
-                    out.write(buf)
-                    left -= len(buf)
+            left = int(length) if length is not None else os.path.getsize(src) - offset
+            _copy_range(src, offset, left, out, chunk)
             del t.external_data[:]
             for k, v in (("location", DATA_FILE), ("offset", str(start)),
                          ("length", str(out.tell() - start))):
