@@ -187,9 +187,10 @@ class DryRunTest(unittest.TestCase):
             return rc, {r["workload"]: r for r in json.load(f)["workloads"]}
 
     def test_kiln_and_eager_with_real_inputs(self):
-        rc, rows = self.run_bench("--kiln", FAKE_KILN, "--only", "bert_b1,llama")
+        # (Not BERT: without onnxruntime the stand-in's reference evaluator fails on its GatherElements.)
+        rc, rows = self.run_bench("--kiln", FAKE_KILN, "--only", "gpt2,llama")
         self.assertEqual(rc, 0)
-        self.assertEqual(sorted(rows), ["bert_b1_s128", "llama1b_b1_s512"])
+        self.assertEqual(sorted(rows), ["gpt2_b1_s512", "llama1b_b1_s512"])
         for row in rows.values():
             self.assertTrue(row["check"]["passed"], row)
             self.assertLess(row["check"]["kiln_vs_torch_fp16"], 1e-2)
@@ -207,9 +208,9 @@ class DryRunTest(unittest.TestCase):
             broken = os.path.join(d, "broken_kiln.py")
             with open(broken, "w") as f:
                 f.write("import sys\nprint('no such op: Foo', file=sys.stderr)\nsys.exit(3)\n")
-            rc, rows = self.run_bench("--kiln", broken, "--only", "gpt2")
+            rc, rows = self.run_bench("--kiln", broken, "--only", "bert_b1")
         self.assertEqual(rc, 1)
-        row = rows["gpt2_b1_s512"]
+        row = rows["bert_b1_s128"]
         self.assertIn("no such op: Foo", row["errors"]["kiln"])
         self.assertGreater(row["systems"]["eager"]["median_ms"], 0)
 
