@@ -160,8 +160,12 @@ class Bench:
                 "inductor_cache": os.environ.get("TORCHINDUCTOR_CACHE_DIR"), "steps": self.log.steps}
 
     def write(self):
+        """(Re)writes the results files, also into --copy-to, so a run cut short leaves them."""
         self.meta["total_s"] = round(self.log.elapsed(), 1)
-        report.write(self.results_base, self.meta, [self.rows[w.name] for w in self.workloads])
+        rows = [self.rows[w.name] for w in self.workloads]
+        report.write(self.results_base, self.meta, rows)
+        if self.args.copy_to:
+            report.write(os.path.join(self.args.copy_to, os.path.basename(self.results_base)), self.meta, rows)
 
     def config_of(self, w):
         spec = workloads.MODELS[w.model]
@@ -226,8 +230,8 @@ class Bench:
 
     def kiln_prepare(self, w):
         st, row = self.state[w.name], self.rows[w.name]
-        if "onnx" not in st:
-            row["systems"]["kiln"] = {"skipped": "no ONNX export"}
+        if "onnx" not in st or "ref16" not in st:
+            row["systems"]["kiln"] = {"skipped": "no ONNX export" if "onnx" not in st else "no reference"}
             return
         spec = workloads.MODELS[w.model]
         folder = os.path.join(self.args.work_dir, "kiln", w.name)
@@ -424,20 +428,33 @@ def prewarm_worker(args):
     return 0
 
 
-def copy_out(bench):
+def copy_logs(bench):
     import shutil
     dest = bench.args.copy_to
     if not dest:
         return
-    os.makedirs(dest, exist_ok=True)
-    for ext in (".md", ".json"):
-        shutil.copy(bench.results_base + ext, dest)
     logs = os.path.join(bench.args.work_dir, "logs")
     if os.path.isdir(logs):
         shutil.copytree(logs, os.path.join(dest, "bench-logs"), dirs_exist_ok=True)
 
 
+def _on_sigterm(signum, frame):
+    raise SystemExit(f"stopped by signal {signum}")
+
+
+def _stop(procs):
+    """Ends the prewarm processes this run started that are still running (each its own group)."""
+    import signal
+    for p, _, _ in procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def run(args):
+    import signal
     log = Log()
     bench = Bench(args, log)
     log.say(f"device {bench.meta['device']}; workloads {[w.name for w in bench.workloads]}; "
@@ -446,11 +463,32 @@ def run(args):
         raise SystemExit("CUDA is not available (use --dry-run for the CPU self-test)")
     if "kiln" in args.systems and not os.path.exists(args.kiln):
         raise SystemExit(f"kiln binary {args.kiln} not found (--kiln PATH, or --systems without kiln)")
-    procs = start_prewarm(args, bench.workloads, log)
+    # The fp32 references should be true fp32 (cuDNN convolutions default to TF32); fp16 is unaffected.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    # A `timeout` sends SIGTERM: turn it into an exception so the finally below still runs.
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    procs = []
+    try:
+        procs = start_prewarm(args, bench.workloads, log)
+        _steps(args, bench, procs)
+    finally:
+        _stop(procs)
+        bench.write()
+        copy_logs(bench)
+    rows = [bench.rows[w.name] for w in bench.workloads]
+    print(report.table(rows))
+    log.say(f"total {log.elapsed():.1f}s; results in {bench.results_base}.md and .json"
+            + (f" (and {args.copy_to})" if args.copy_to else ""))
+    failed = any(r["errors"] or r["check"].get("passed") is False for r in rows)
+    return 1 if failed else 0
+
+
+def _steps(args, bench, procs):
     by_model = {}
     for w in bench.workloads:
         by_model.setdefault(w.model, []).append(w)
-    # Step 1.
+    # Step 1: build, export, references, Kiln compile/run/check (prewarm runs meanwhile).
     for key, wls in by_model.items():
         try:
             bench.prepare_model(key, wls)
@@ -463,27 +501,20 @@ def run(args):
                 bench.kiln_prepare(w)
         bench.write()
     reserve = 20 + 10 * len(bench.workloads)   # for step 2
-    finish_prewarm(procs, bench, log.t0 + args.budget_s - reserve)
-    # Step 2.
+    finish_prewarm(procs, bench, bench.log.t0 + args.budget_s - reserve)
+    # Step 2: Kiln bench and eager.
     for w in bench.workloads:
         if "kiln" in args.systems:
             bench.kiln_bench(w)
         if "eager" in args.systems:
             bench.time_torch(w, "eager")
         bench.write()
-    # Step 3.
+    # Step 3: torch.compile, default and reduce-overhead, as the budget allows.
     for w in bench.workloads:
         for system in ("compile", "compile_ro"):
             if system in args.systems:
                 bench.time_torch(w, system)
                 bench.write()
-    bench.write()
-    rows = [bench.rows[w.name] for w in bench.workloads]
-    print(report.table(rows))
-    log.say(f"total {log.elapsed():.1f}s; results in {bench.results_base}.md and .json")
-    copy_out(bench)
-    failed = any(r["errors"] or r["check"].get("passed") is False for r in rows)
-    return 1 if failed else 0
 
 
 def main(argv=None):
