@@ -17,6 +17,7 @@ Order (so that whatever the time budget cuts, it cuts last and least):
 `--dry-run` runs the same steps with tiny models on the CPU (no CUDA; Kiln only with --kiln).
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -113,6 +114,22 @@ def _error_text(e):
         "".join(traceback.format_tb(e.__traceback__)[-3:])
 
 
+@contextlib.contextmanager
+def exact_fp32():
+    """True fp32 for the fp32 references (cuDNN convolutions default to TF32). The settings are
+    put back exactly afterwards: they are part of Inductor's cache key, and the timed systems run
+    with PyTorch's defaults, as the prewarm processes do."""
+    knobs = [torch.backends.cuda.matmul, torch.backends.cudnn.conv]
+    saved = [k.fp32_precision for k in knobs]
+    try:
+        for k in knobs:
+            k.fp32_precision = "ieee"
+        yield
+    finally:
+        for k, v in zip(knobs, saved):
+            k.fp32_precision = v
+
+
 def rel_l2(a, b):
     """||a - b|| / ||b|| in float64."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -167,10 +184,6 @@ class Bench:
         if self.args.copy_to:
             report.write(os.path.join(self.args.copy_to, os.path.basename(self.results_base)), self.meta, rows)
 
-    def config_of(self, w):
-        spec = workloads.MODELS[w.model]
-        return spec, self.modules[w.model].model.config
-
     def shape_of(self, w):
         return (w.tiny_batch, w.tiny_seq) if self.tiny else (w.batch, w.seq)
 
@@ -202,9 +215,10 @@ class Bench:
         except Exception as e:
             for w in wls:
                 self.rows[w.name]["errors"]["export"] = _error_text(e)
-        with torch.no_grad():
+        with torch.no_grad(), exact_fp32():
             for w in wls:
                 self.log.step(w.name, "fp32 reference", self.reference, w, spec, config, module, fp16=False)
+        with torch.no_grad():
             workloads.params_to_fp16(module)
             for w in wls:
                 self.log.step(w.name, "fp16 reference", self.reference, w, spec, config, module, fp16=True)
@@ -463,9 +477,6 @@ def run(args):
         raise SystemExit("CUDA is not available (use --dry-run for the CPU self-test)")
     if "kiln" in args.systems and not os.path.exists(args.kiln):
         raise SystemExit(f"kiln binary {args.kiln} not found (--kiln PATH, or --systems without kiln)")
-    # The fp32 references should be true fp32 (cuDNN convolutions default to TF32); fp16 is unaffected.
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     # A `timeout` sends SIGTERM: turn it into an exception so the finally below still runs.
     signal.signal(signal.SIGTERM, _on_sigterm)
     procs = []

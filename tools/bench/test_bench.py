@@ -169,14 +169,27 @@ class ReportTest(unittest.TestCase):
             self.assertIn("kiln compile failed", md)
             self.assertIn("| 1 | w_ok | kiln compile | 0.5 | True |", md)
 
+    def test_exact_fp32_puts_every_precision_setting_back(self):
+        bench.torch = torch  # bench imports torch in main(); this test calls a helper directly
+
+        def settings():
+            b = torch.backends
+            return (b.cuda.matmul.fp32_precision, b.cudnn.conv.fp32_precision, b.cudnn.rnn.fp32_precision,
+                    b.cudnn.fp32_precision, b.fp32_precision)
+        before = settings()
+        with bench.exact_fp32():
+            self.assertEqual(torch.backends.cuda.matmul.fp32_precision, "ieee")
+            self.assertEqual(torch.backends.cudnn.conv.fp32_precision, "ieee")
+        self.assertEqual(settings(), before)   # else Inductor's cache key differs from the prewarm's
+
     def test_rel_l2(self):
         self.assertAlmostEqual(bench.rel_l2(np.array([1.0, 1.0]), np.array([1.0, 0.0])), 1.0)
         with self.assertRaises(ValueError):
             bench.rel_l2(np.zeros(3), np.zeros(4))
 
 
-class DryRunTest(unittest.TestCase):
-    """The whole harness on tiny models on the CPU, with the stand-in kiln."""
+class RunsBench:
+    """Runs the whole harness (--dry-run: tiny models on the CPU) and returns its results."""
 
     def run_bench(self, *extra):
         d = tempfile.mkdtemp(prefix="kiln-bench-test-")
@@ -185,6 +198,10 @@ class DryRunTest(unittest.TestCase):
         self.assertEqual(len(results), 1)
         with open(os.path.join(d, "out", results[0])) as f:
             return rc, {r["workload"]: r for r in json.load(f)["workloads"]}
+
+
+class DryRunTest(RunsBench, unittest.TestCase):
+    """The whole harness with the stand-in kiln."""
 
     def test_kiln_and_eager_with_real_inputs(self):
         # (Not BERT: without onnxruntime the stand-in's reference evaluator fails on its GatherElements.)
@@ -213,6 +230,20 @@ class DryRunTest(unittest.TestCase):
         row = rows["bert_b1_s128"]
         self.assertIn("no such op: Foo", row["errors"]["kiln"])
         self.assertGreater(row["systems"]["eager"]["median_ms"], 0)
+
+
+@unittest.skipUnless(os.environ.get("KILN_BENCH_SLOW"), "slow (~2 min on 2 cores): set KILN_BENCH_SLOW=1")
+class PrewarmTest(RunsBench, unittest.TestCase):
+    def test_timed_compiles_load_what_the_prewarm_process_compiled(self):
+        rc, rows = self.run_bench("--only", "vit", "--systems", "eager,compile,compile_ro", "--prewarm", "1")
+        self.assertEqual(rc, 0)
+        row = rows["vit_b32"]
+        self.assertTrue(row["prewarm"]["compile"] and row["prewarm"]["compile_ro"], row)
+        for system in ("compile", "compile_ro"):
+            r = row["systems"][system]
+            self.assertTrue(r["prewarmed"])
+            self.assertEqual((r["fxgraph_cache_hit"], r["fxgraph_cache_miss"]), (1, 0), r)
+            self.assertLess(r["rel_l2_vs_eager"], 1e-2)
 
 
 if __name__ == "__main__":
