@@ -281,20 +281,26 @@ class Bench:
     # ---- step 2: Kiln bench and eager ----
 
     def kiln_bench(self, w):
+        """kiln bench with the real inputs (or --shape only); if the real inputs fail, once more
+        with --shape, noting why."""
         st, row = self.state[w.name], self.rows[w.name]
         if "plan" not in st:
             return
         json_path = os.path.join(self.args.work_dir, "kiln", w.name, "bench.json")
-        try:
-            kw = {"input_files": st["input_files"]} if self.args.kiln_bench_inputs == "files" else \
-                {"shapes": {n: list(t.shape) for n, t in zip(workloads.MODELS[w.model].input_names,
-                                                                st["inputs"])}}
-            rep = self.log.step(w.name, "kiln bench", self.kiln.bench, w.name, st["plan"], self.args.iters,
-                                self.args.warmup, json_path, **kw)
-            row["systems"]["kiln"] = {"median_ms": rep["median_ms"], "p90_ms": rep.get("p90_ms")}
+        shapes = {n: list(t.shape) for n, t in zip(workloads.MODELS[w.model].input_names, st["inputs"])}
+        tries = [("shapes", {"shapes": shapes})]
+        if self.args.kiln_bench_inputs == "files":
+            tries.insert(0, ("files", {"input_files": st["input_files"]}))
+        for how, kw in tries:
+            try:
+                rep = self.log.step(w.name, f"kiln bench ({how})", self.kiln.bench, f"{w.name}-{how}", st["plan"],
+                                    self.args.iters, self.args.warmup, json_path, **kw)
+            except Exception as e:
+                row["errors"][f"kiln bench ({how})"] = _error_text(e)
+                continue
+            row["systems"]["kiln"] = {"median_ms": rep["median_ms"], "p90_ms": rep.get("p90_ms"), "inputs": how}
             row["kiln_kernels"] = sorted(rep.get("kernels") or [], key=lambda k: -(k.get("ms") or 0))[:15]
-        except Exception as e:
-            row["errors"]["kiln bench"] = _error_text(e)
+            return
 
     def time_torch(self, w, system):
         st, row = self.state[w.name], self.rows[w.name]

@@ -4,6 +4,7 @@
 """
 import json
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -193,6 +194,7 @@ class RunsBench:
 
     def run_bench(self, *extra):
         d = tempfile.mkdtemp(prefix="kiln-bench-test-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
         rc = bench.main(["--dry-run", "--work-dir", d, "--copy-to", os.path.join(d, "out")] + list(extra))
         results = [f for f in os.listdir(os.path.join(d, "out")) if f.endswith(".json")]
         self.assertEqual(len(results), 1)
@@ -219,6 +221,23 @@ class DryRunTest(RunsBench, unittest.TestCase):
         rc, rows = self.run_bench("--kiln", FAKE_KILN, "--only", "vit", "--kiln-bench-inputs", "shapes")
         self.assertEqual(rc, 0)
         self.assertGreater(rows["vit_b32"]["systems"]["kiln"]["median_ms"], 0)
+
+    def test_bench_falls_back_to_shapes_when_real_inputs_fail(self):
+        with tempfile.TemporaryDirectory() as d:
+            picky = os.path.join(d, "picky_kiln.py")
+            with open(picky, "w") as f:
+                f.write("import runpy, sys\n"
+                        "if sys.argv[1] == 'bench' and '--input' in sys.argv:\n"
+                        "    sys.exit('bench: --input is not supported')\n"
+                        f"sys.argv = [{FAKE_KILN!r}] + sys.argv[1:]\n"
+                        f"runpy.run_path({FAKE_KILN!r}, run_name='__main__')\n")
+            rc, rows = self.run_bench("--kiln", picky, "--only", "llama")
+        row = rows["llama1b_b1_s512"]
+        self.assertEqual(rc, 1)   # the failed try is reported
+        self.assertIn("--input is not supported", row["errors"]["kiln bench (files)"])
+        self.assertEqual(row["systems"]["kiln"]["inputs"], "shapes")
+        self.assertGreater(row["systems"]["kiln"]["median_ms"], 0)
+        self.assertTrue(row["check"]["passed"])
 
     def test_a_failing_kiln_still_gives_the_other_numbers(self):
         with tempfile.TemporaryDirectory() as d:
