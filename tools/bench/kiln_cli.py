@@ -44,7 +44,9 @@ class Kiln:
         if rc != 0:
             with open(log) as f:
                 tail = f.read()[-1500:]
-            raise KilnError(f"kiln {args[0]} failed (exit {rc}; log {log}):\n{tail}")
+            lines = [l.strip() for l in tail.splitlines() if l.strip()]
+            last = lines[-1] if lines else "(no output)"
+            raise KilnError(f"kiln {args[0]} failed (exit {rc}): {last}\nlog: {log}\n{tail}")
         return time.time() - t0
 
     def compile(self, tag, model, plan, batch, seq, timeout=300):

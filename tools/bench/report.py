@@ -43,7 +43,7 @@ def notes(row):
     """Failures and skips, one short phrase each."""
     out = []
     for step, err in row.get("errors", {}).items():
-        out.append(f"{step}: {_short(err)}")
+        out.append(f"{step}: {_short(str(err).strip().splitlines()[0] if str(err).strip() else err)}")
     for system, r in row.get("systems", {}).items():
         if r and r.get("skipped"):
             out.append(f"{TITLES[system]}: skipped ({r['skipped']})")
