@@ -330,8 +330,11 @@ class Bench:
         marker = timing.step_marker(system) if cuda else None
         out = {}
         with torch.no_grad():
-            fn = module
-            if system != "eager":
+            if system == "eager":
+                out.update(timing.time_runs(lambda: module(*inputs), self.args.iters, self.args.warmup,
+                                            None, cuda))
+                return out
+            try:
                 timing.clear_counters()
                 t = time.time()
                 fn = timing.compiled(module, system)
@@ -342,13 +345,13 @@ class Bench:
                     torch.cuda.synchronize()
                 out["compile_s"] = round(time.time() - t, 2)
                 out["rel_l2_vs_eager"] = rel_l2(first, st["ref16"])
-            out.update(timing.time_runs(lambda: fn(*inputs), self.args.iters, self.args.warmup, marker, cuda))
-            if system != "eager":
+                out.update(timing.time_runs(lambda: fn(*inputs), self.args.iters, self.args.warmup, marker, cuda))
                 out.update(timing.compile_counters())
                 out["prewarmed"] = bool(self.prewarm.get(w.name, {}).get(system))
-                del fn
-                torch._dynamo.reset()
-        return out
+                return out
+            finally:
+                fn = None
+                torch._dynamo.reset()  # also frees reduce-overhead's CUDA graphs
 
     def free(self):
         import gc
