@@ -6,7 +6,7 @@
 set -uo pipefail
 bin=$1 shared=$2 out=$3
 mkdir -p "$out"
-export KILN_SHARED=$shared KILN_CACHE_DIR=$out/kernel-cache
+export KILN_SHARED=$shared KILN_CACHE_DIR=/tmp/kiln-kernel-cache
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
 
 step() { echo "== $* ($(date +%T))"; }
@@ -21,7 +21,7 @@ for p in fp32 fp16 bf16; do
 done
 
 step "compile time, BERT shared model (cold, then warm kernel cache)"
-rm -rf "$out/kernel-cache"
+rm -rf /tmp/kiln-kernel-cache
 for i in 1 2; do
   /usr/bin/time -f "wall %e s" "$bin/kiln" compile "$shared/models/bert_tiny_ts/model.onnx" \
     -o "$out/bert.kiln" 2>&1 | grep -v "^kiln:"
