@@ -21,7 +21,28 @@ struct RowContext {
   bool skip;  // SkipNormalization: the row is input 0 + input 1.
   Index leading;
   std::vector<DimExpr> dims;  // The row tensor's dims.
+  // With a constant row length of at most kMaxCachedCols, each thread loads its `per_thread`
+  // columns (c = threadIdx.x + i * block) once into registers (`xs`), and the statistics and
+  // output passes read them from there: one read of the row from memory instead of three.
+  int per_thread = 0;  // 0: not cached; the passes stride over p.cols with blockDim.x.
+  int block = 0;
 };
+
+constexpr int64_t kMaxCachedCols = 8192;
+
+// Opens the loop over this thread's columns; in cached mode `c` may pass the row's end and the
+// body is guarded. Returns the number of scopes to close.
+int OpenColumns(const RowContext& ctx, SourceWriter& code) {
+  if (ctx.per_thread == 0) {
+    code.Open("for (kiln_i64 c = threadIdx.x; c < p.cols; c += blockDim.x)");
+    return 1;
+  }
+  code.Line("#pragma unroll");
+  code.Open(absl::StrCat("for (int i = 0; i < ", ctx.per_thread, "; ++i)"));
+  code.Line(absl::StrCat("const kiln_i64 c = threadIdx.x + (kiln_i64)i * ", ctx.block, ";"));
+  code.Open("if (c < p.cols)");
+  return 2;
+}
 
 Index ColumnIndex(const RowContext& ctx) {
   Index idx = ctx.leading;
@@ -49,12 +70,28 @@ absl::StatusOr<std::string> RowValue(const RowContext& ctx, ExprEmitter& e) {
 absl::Status ColumnLoop(const RowContext& ctx, ExprEmitter& e,
                         const std::function<std::string(const std::string&)>& body) {
   SourceWriter& code = e.code();
-  code.Open("for (kiln_i64 c = threadIdx.x; c < p.cols; c += blockDim.x)");
+  int scopes = OpenColumns(ctx, code);
   ExprEmitter::Memo saved = e.Save();
-  ASSIGN_OR_RETURN(std::string x, RowValue(ctx, e));
+  std::string x = "xs[i]";
+  if (ctx.per_thread == 0) {
+    ASSIGN_OR_RETURN(x, RowValue(ctx, e));
+  }
   code.Line(body(x));
   e.Restore(std::move(saved));
-  code.Close();
+  for (int i = 0; i < scopes; ++i) code.Close();
+  return absl::OkStatus();
+}
+
+// Cached mode: loads this thread's columns of the row (prologue applied) into `xs`.
+absl::Status LoadRow(const RowContext& ctx, ExprEmitter& e) {
+  SourceWriter& code = e.code();
+  code.Line(absl::StrCat("float xs[", ctx.per_thread, "];"));
+  int scopes = OpenColumns(ctx, code);
+  ExprEmitter::Memo saved = e.Save();
+  ASSIGN_OR_RETURN(std::string x, RowValue(ctx, e));
+  code.Line(absl::StrCat("xs[i] = ", x, ";"));
+  e.Restore(std::move(saved));
+  for (int i = 0; i < scopes; ++i) code.Close();
   return absl::OkStatus();
 }
 
@@ -150,9 +187,12 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
   SourceWriter& code = e.code();
   const Node& r = ctx.reduction;
   Index idx = ColumnIndex(ctx);
-  code.Open("for (kiln_i64 c = threadIdx.x; c < p.cols; c += blockDim.x)");
+  int scopes = OpenColumns(ctx, code);
   ExprEmitter::Memo saved = e.Save();
-  ASSIGN_OR_RETURN(std::string x, RowValue(ctx, e));
+  std::string x = "xs[i]";
+  if (ctx.per_thread == 0) {
+    ASSIGN_OR_RETURN(x, RowValue(ctx, e));
+  }
   code.Comment(absl::StrCat(r.name(), " (", r.op_name(), ") -> ", r.output(0)->name(), ": ",
                             r.output(0)->type().ToString()));
   std::string y;
@@ -200,7 +240,7 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
     code.Close();
   }
   e.Restore(std::move(saved));
-  code.Close();
+  for (int i = 0; i < scopes; ++i) code.Close();
   return absl::OkStatus();
 }
 
@@ -241,7 +281,7 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   kernel.kind = EmittedKernel::Kind::kRowReduction;
   kernel.name = name;
   SourceWriter globals, code;
-  for (const char* reserved : {"p", "row", "c", "row_max", "row_sum", "inv_sum", "sum", "sum_sq",
+  for (const char* reserved : {"p", "row", "c", "i", "xs", "row_max", "row_sum", "inv_sum", "sum", "sum_sq",
                                "mean", "inv_std", "inv_rms"}) {
     code.FreshName(reserved);
   }
@@ -255,11 +295,18 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   kernel.cols = dims.back();
   if (std::optional<int64_t> c = kernel.cols.as_const()) {
     kernel.block_size = static_cast<int>(std::clamp<int64_t>((*c + 31) / 32 * 32, 32, 256));
+    if (*c > 0 && *c <= kMaxCachedCols) {
+      // About four columns per thread (fewer threads idle at the row's end), at most 256.
+      kernel.block_size = static_cast<int>(std::clamp<int64_t>((*c / 4 + 31) / 32 * 32, 32, 256));
+      ctx.block = kernel.block_size;
+      ctx.per_thread = static_cast<int>((*c + ctx.block - 1) / ctx.block);
+    }
   }
 
   code.Indent();
   code.Open("for (kiln_i64 row = blockIdx.x; row < p.rows; row += gridDim.x)");
   ctx.leading = e.Delinearize("row", leading);
+  if (ctx.per_thread > 0) RETURN_IF_ERROR(LoadRow(ctx, e));
   ASSIGN_OR_RETURN(auto stats, EmitStatistics(ctx, e));
   RETURN_IF_ERROR(EmitOutputPass(ctx, e, body, stats, output_vars));
   code.Close();
