@@ -82,11 +82,12 @@ absl::Status CheckOperands(const GemmDesc& desc, const GemmOperands& ops) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<GemmRunner>> GemmRunner::Create(size_t workspace_bytes) {
+absl::StatusOr<std::unique_ptr<GemmRunner>> GemmRunner::Create(size_t workspace_bytes,
+                                                               bool autotune) {
   ASSIGN_OR_RETURN(DeviceBuffer workspace, DeviceBuffer::Allocate(workspace_bytes));
   cublasLtHandle_t handle = nullptr;
   KILN_CUDA_RETURN_IF_ERROR(cublasLtCreate(&handle));
-  return std::unique_ptr<GemmRunner>(new GemmRunner(handle, std::move(workspace)));
+  return std::unique_ptr<GemmRunner>(new GemmRunner(handle, std::move(workspace), autotune));
 }
 
 GemmRunner::~GemmRunner() {
@@ -95,7 +96,8 @@ GemmRunner::~GemmRunner() {
 
 absl::StatusOr<cublasLtMatmulAlgo_t> GemmRunner::FindAlgo(
     const std::string& key, cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t a,
-    cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, const GemmAlignment& al) {
+    cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, const GemmAlignment& al,
+    const AlgoTimer& timer) {
   if (auto it = algos_.find(key); it != algos_.end()) return it->second;
   cublasLtMatmulPreference_t raw = nullptr;
   KILN_CUDA_RETURN_IF_ERROR(cublasLtMatmulPreferenceCreate(&raw));
@@ -112,16 +114,49 @@ absl::StatusOr<cublasLtMatmulAlgo_t> GemmRunner::FindAlgo(
     KILN_CUDA_RETURN_IF_ERROR(
         cublasLtMatmulPreferenceSetAttribute(raw, attr, &bytes, sizeof(bytes)));
   }
-  cublasLtMatmulHeuristicResult_t result = {};
+  cublasLtMatmulHeuristicResult_t results[kAutotuneCandidates] = {};
   int found = 0;
-  KILN_CUDA_RETURN_IF_ERROR(
-      cublasLtMatmulAlgoGetHeuristic(handle_, op, a, b, c, c, raw, 1, &result, &found));
+  KILN_CUDA_RETURN_IF_ERROR(cublasLtMatmulAlgoGetHeuristic(
+      handle_, op, a, b, c, c, raw, timer ? kAutotuneCandidates : 1, results, &found));
   if (found == 0) {
     return absl::UnimplementedError(
         absl::StrCat("cuBLASLt GEMM: no algorithm for problem ", key));
   }
-  algos_.emplace(key, result.algo);
-  return result.algo;
+  // The heuristic's first choice is often not the fastest for transformer shapes: time the
+  // candidates once on the real operands and keep the fastest for this key.
+  int best = 0;
+  float best_ms = 0;
+  for (int i = 0; timer && found > 1 && i < found; ++i) {
+    absl::StatusOr<float> ms = timer(results[i].algo);
+    if (!ms.ok()) continue;  // A candidate that fails to launch is simply not chosen.
+    if (i == 0 || *ms < best_ms || best_ms == 0) {
+      best = i;
+      best_ms = *ms;
+    }
+  }
+  algos_.emplace(key, results[best].algo);
+  return results[best].algo;
+}
+
+absl::StatusOr<float> GemmRunner::TimeAlgo(const std::function<cublasStatus_t()>& launch,
+                                           cudaStream_t stream) {
+  cudaEvent_t start = nullptr, stop = nullptr;
+  KILN_CUDA_RETURN_IF_ERROR(cudaEventCreate(&start));
+  KILN_CUDA_RETURN_IF_ERROR(cudaEventCreate(&stop));
+  cublasStatus_t status = launch();  // Warm-up.
+  cudaEventRecord(start, stream);
+  for (int i = 0; i < 3 && status == CUBLAS_STATUS_SUCCESS; ++i) status = launch();
+  cudaEventRecord(stop, stream);
+  cudaError_t sync = cudaEventSynchronize(stop);
+  float ms = 0;
+  cudaEventElapsedTime(&ms, start, stop);
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  if (status != CUBLAS_STATUS_SUCCESS || sync != cudaSuccess) {
+    cudaGetLastError();
+    return absl::InternalError("candidate failed");
+  }
+  return ms;
 }
 
 absl::Status GemmRunner::Run(const GemmDesc& desc, const GemmOperands& ops,
@@ -142,9 +177,23 @@ absl::Status GemmRunner::Run(const GemmDesc& desc, const GemmOperands& ops,
   al.d = PointerAlignment(ops.d);
   if (ops.bias != nullptr) al.bias = PointerAlignment(ops.bias);
   const std::string key = AlgoCacheKey(plan, al);
-  ASSIGN_OR_RETURN(const cublasLtMatmulAlgo_t algo,
-                   FindAlgo(key, op.get(), la.get(), lb.get(), ld.get(), al));
   const float alpha = desc.alpha, beta = plan.beta;
+  auto launch_with = [&](const cublasLtMatmulAlgo_t& candidate) {
+    return cublasLtMatmul(handle_, op.get(), &alpha, ops.b, la.get(), ops.a, lb.get(), &beta, c,
+                          ld.get(), ops.d, ld.get(), &candidate, workspace_.data(),
+                          workspace_.size(), stream);
+  };
+  // Autotune only outside stream capture, and only when re-running is harmless (D is not C).
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  cudaStreamIsCapturing(stream, &capture);
+  AlgoTimer timer;
+  if (autotune_ && capture == cudaStreamCaptureStatusNone && (beta == 0 || c != ops.d)) {
+    timer = [&](const cublasLtMatmulAlgo_t& candidate) {
+      return TimeAlgo([&] { return launch_with(candidate); }, stream);
+    };
+  }
+  ASSIGN_OR_RETURN(const cublasLtMatmulAlgo_t algo,
+                   FindAlgo(key, op.get(), la.get(), lb.get(), ld.get(), al, timer));
   KILN_CUDA_RETURN_IF_ERROR(cublasLtMatmul(handle_, op.get(), &alpha, ops.b, la.get(), ops.a,
                                            lb.get(), &beta, c, ld.get(), ops.d, ld.get(), &algo,
                                            workspace_.data(), workspace_.size(), stream));

@@ -8,6 +8,7 @@
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,9 +35,15 @@ class GemmRunner {
   // Default workspace: 32 MiB, what cuBLASLt's Hopper kernels want for split-K and the like.
   static constexpr size_t kDefaultWorkspaceBytes = size_t{32} << 20;
 
-  // Creates the cuBLASLt handle and allocates the workspace on the current device.
+  // Candidates the heuristic is asked for when autotuning.
+  static constexpr int kAutotuneCandidates = 8;
+
+  // Creates the cuBLASLt handle and allocates the workspace on the current device. With
+  // `autotune`, the first GEMM of each problem (outside stream capture) times up to
+  // kAutotuneCandidates of cuBLASLt's heuristic algorithms on its operands and keeps the
+  // fastest; else the heuristic's first choice is used.
   static absl::StatusOr<std::unique_ptr<GemmRunner>> Create(
-      size_t workspace_bytes = kDefaultWorkspaceBytes);
+      size_t workspace_bytes = kDefaultWorkspaceBytes, bool autotune = true);
   ~GemmRunner();
   GemmRunner(const GemmRunner&) = delete;
   GemmRunner& operator=(const GemmRunner&) = delete;
@@ -50,18 +57,26 @@ class GemmRunner {
   size_t cached_algorithms() const { return algos_.size(); }
 
  private:
-  GemmRunner(cublasLtHandle_t handle, DeviceBuffer workspace)
-      : handle_(handle), workspace_(std::move(workspace)) {}
-  // The cached algorithm for `key`, asking cuBLASLt's heuristic on a miss.
+  // Milliseconds of a few launches of one candidate algorithm.
+  using AlgoTimer = std::function<absl::StatusOr<float>(const cublasLtMatmulAlgo_t&)>;
+
+  GemmRunner(cublasLtHandle_t handle, DeviceBuffer workspace, bool autotune)
+      : handle_(handle), workspace_(std::move(workspace)), autotune_(autotune) {}
+  // The cached algorithm for `key`, asking cuBLASLt's heuristic on a miss (and, with a
+  // `timer`, keeping the fastest of its candidates).
   absl::StatusOr<cublasLtMatmulAlgo_t> FindAlgo(const std::string& key,
                                                 cublasLtMatmulDesc_t op,
                                                 cublasLtMatrixLayout_t a,
                                                 cublasLtMatrixLayout_t b,
                                                 cublasLtMatrixLayout_t c,
-                                                const GemmAlignment& alignment);
+                                                const GemmAlignment& alignment,
+                                                const AlgoTimer& timer);
+  static absl::StatusOr<float> TimeAlgo(const std::function<cublasStatus_t()>& launch,
+                                        cudaStream_t stream);
 
   cublasLtHandle_t handle_ = nullptr;
   DeviceBuffer workspace_;
+  bool autotune_ = true;
   absl::flat_hash_map<std::string, cublasLtMatmulAlgo_t> algos_;
 };
 
