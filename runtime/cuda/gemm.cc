@@ -94,11 +94,25 @@ GemmRunner::~GemmRunner() {
   if (handle_ != nullptr) cublasLtDestroy(handle_);
 }
 
+GemmRunner::SharedAlgos& GemmRunner::TunedAlgos() {
+  static SharedAlgos* shared = new SharedAlgos();
+  return *shared;
+}
+
 absl::StatusOr<cublasLtMatmulAlgo_t> GemmRunner::FindAlgo(
     const std::string& key, cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t a,
     cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c, const GemmAlignment& al,
     const AlgoTimer& timer) {
   if (auto it = algos_.find(key); it != algos_.end()) return it->second;
+  if (timer) {
+    // Autotuned choices are shared by every runner of the process, so two sessions (e.g. of
+    // a plan and of the same plan saved and loaded) run the same algorithms: same bits.
+    absl::MutexLock lock(&TunedAlgos().mu);
+    if (auto it = TunedAlgos().algos.find(key); it != TunedAlgos().algos.end()) {
+      algos_.emplace(key, it->second);
+      return it->second;
+    }
+  }
   cublasLtMatmulPreference_t raw = nullptr;
   KILN_CUDA_RETURN_IF_ERROR(cublasLtMatmulPreferenceCreate(&raw));
   Preference pref(raw);
@@ -135,6 +149,10 @@ absl::StatusOr<cublasLtMatmulAlgo_t> GemmRunner::FindAlgo(
     }
   }
   algos_.emplace(key, results[best].algo);
+  if (timer) {
+    absl::MutexLock lock(&TunedAlgos().mu);
+    TunedAlgos().algos.emplace(key, results[best].algo);
+  }
   return results[best].algo;
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "runtime/cuda/device_buffer.h"
 #include "runtime/cuda/gemm_plan.h"
 
@@ -41,7 +42,7 @@ class GemmRunner {
   // Creates the cuBLASLt handle and allocates the workspace on the current device. With
   // `autotune`, the first GEMM of each problem (outside stream capture) times up to
   // kAutotuneCandidates of cuBLASLt's heuristic algorithms on its operands and keeps the
-  // fastest; else the heuristic's first choice is used.
+  // fastest (shared by every runner of the process); else the heuristic's first choice.
   static absl::StatusOr<std::unique_ptr<GemmRunner>> Create(
       size_t workspace_bytes = kDefaultWorkspaceBytes, bool autotune = true);
   ~GemmRunner();
@@ -73,6 +74,13 @@ class GemmRunner {
                                                 const AlgoTimer& timer);
   static absl::StatusOr<float> TimeAlgo(const std::function<cublasStatus_t()>& launch,
                                         cudaStream_t stream);
+
+  // Autotuned algorithms of the whole process, by problem key.
+  struct SharedAlgos {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, cublasLtMatmulAlgo_t> algos;
+  };
+  static SharedAlgos& TunedAlgos();
 
   cublasLtHandle_t handle_ = nullptr;
   DeviceBuffer workspace_;

@@ -73,7 +73,8 @@ absl::Status Session::Init() {
   const Plan& plan = *plan_;
   ASSIGN_OR_RETURN(program_, BuildThunkProgram(plan));
   ASSIGN_OR_RETURN(module_, cuda::LoadedModule::Load(plan.cubin));
-  ASSIGN_OR_RETURN(gemm_, cuda::GemmRunner::Create());
+  ASSIGN_OR_RETURN(gemm_, cuda::GemmRunner::Create(cuda::GemmRunner::kDefaultWorkspaceBytes,
+                                                   options_.autotune_gemms));
   KILN_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
 
   // Weights: one allocation, each at an aligned offset.

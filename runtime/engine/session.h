@@ -34,6 +34,10 @@ struct DeviceTensor {
 
 struct SessionOptions {
   bool use_cuda_graphs = true;
+  // Time cuBLASLt's candidate algorithms on each GEMM problem's first run and keep the fastest
+  // (choices are shared across the process; a new process may choose differently, so bits
+  // can differ between processes). Off: the heuristic's first choice, the same everywhere.
+  bool autotune_gemms = true;
 };
 
 // Time of one thunk in a profiled run, with the work it did.
