@@ -19,7 +19,7 @@ constexpr char kParams[] = R"CUDA(
 #ifndef KILN_ATTENTION_PARAMS_DEFINED  // Once per module, however many attention kernels.
 #define KILN_ATTENTION_PARAMS_DEFINED
 struct KilnAttentionParams {
-  kiln_i64 batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4];
+  kiln_i64 batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4], row_stride[3];
 };
 #endif
 )CUDA";
@@ -122,10 +122,15 @@ $EMPTY_ROW
 }
 )CUDA";
 
-// Offset of (batch b, head `head`, token `s`)'s vector in a bhsd or bsd tensor.
+// Offset of (batch b, head `head`, token `s`)'s vector in a bhsd tensor, or in a bsd one whose
+// tokens are `row` elements apart (p.row_stride[i] for q, k, v; dense for y).
 std::string RowOffset(bool bsd, const std::string& head, const std::string& s,
-                      const std::string& heads, const std::string& seq, const std::string& dim) {
-  if (bsd) return absl::StrCat("((b * ", seq, " + ", s, ") * ", heads, " + ", head, ") * ", dim);
+                      const std::string& heads, const std::string& seq, const std::string& dim,
+                      const std::string& row = "") {
+  if (bsd) {
+    std::string r = row.empty() ? absl::StrCat(heads, " * ", dim) : row;
+    return absl::StrCat("(b * ", seq, " + ", s, ") * ", r, " + ", head, " * ", dim);
+  }
   return absl::StrCat("((b * ", heads, " + ", head, ") * ", seq, " + ", s, ") * ", dim);
 }
 
@@ -157,9 +162,15 @@ absl::StatusOr<AttentionConfig> AttentionConfigFor(const Node& node) {
         absl::StrCat("FusedAttention ", node.name(), ": dtype ", DTypeName(c.dtype)));
   }
   c.bsd = node.attr_string("layout") == "bsd";
+  c.packed = node.attr_int("packed") != 0;
   const int64_t hq = node.attr_int("num_heads"), hkv = node.attr_int("kv_num_heads");
-  ASSIGN_OR_RETURN(c.head_dim, ConstDim(node, 0, c.bsd ? 2 : 3, c.bsd ? hq : 1));
-  ASSIGN_OR_RETURN(c.v_head_dim, ConstDim(node, 2, c.bsd ? 2 : 3, c.bsd ? hkv : 1));
+  if (c.packed) {
+    ASSIGN_OR_RETURN(c.head_dim, ConstDim(node, 0, 2, hq + 2 * hkv));
+    c.v_head_dim = c.head_dim;
+  } else {
+    ASSIGN_OR_RETURN(c.head_dim, ConstDim(node, 0, c.bsd ? 2 : 3, c.bsd ? hq : 1));
+    ASSIGN_OR_RETURN(c.v_head_dim, ConstDim(node, 2, c.bsd ? 2 : 3, c.bsd ? hkv : 1));
+  }
   c.scale = node.attr_float("scale");
   const std::string mask = node.attr_string("mask");
   c.causal = mask == "causal" || mask == "both";
@@ -217,7 +228,8 @@ absl::StatusOr<EmittedAttention> EmitAttentionKernel(const AttentionConfig& c,
   if (c.uniform_empty) {
     empty_row = absl::StrCat("        for (kiln_i64 jv = 0; jv < Skv; ++jv) out += ",
                              LoadConvert(c.dtype, absl::StrCat("v[", RowOffset(c.bsd, "kvh", "jv",
-                                                                               "Hkv", "Skv", "DV"),
+                                                                               "Hkv", "Skv", "DV",
+                                                                               "p.row_stride[2]"),
                                                                " + e]")),
                              ";\n        if (Skv > 0) out /= (float)Skv;");
   }
@@ -229,11 +241,14 @@ absl::StatusOr<EmittedAttention> EmitAttentionKernel(const AttentionConfig& c,
        {"$HEADV", absl::StrCat(c.v_head_dim)},
        {"$HEADQ", absl::StrCat(c.head_dim)},
        {"$LOAD_Q", LoadConvert(c.dtype, absl::StrCat("q[", RowOffset(c.bsd, "h", "i", "Hq", "Sq",
-                                                                     "D"), " + e]"))},
+                                                                     "D", "p.row_stride[0]"),
+                                                           " + e]"))},
        {"$LOAD_K", LoadConvert(c.dtype, absl::StrCat("k[", RowOffset(c.bsd, "kvh", "j", "Hkv",
-                                                                     "Skv", "D"), " + e]"))},
+                                                                     "Skv", "D", "p.row_stride[1]"),
+                                                           " + e]"))},
        {"$LOAD_V", LoadConvert(c.dtype, absl::StrCat("v[", RowOffset(c.bsd, "kvh", "j", "Hkv",
-                                                                     "Skv", "DV"), " + e]"))},
+                                                                     "Skv", "DV", "p.row_stride[2]"),
+                                                           " + e]"))},
        {"$CAUSAL_END", causal_end},
        {"$PADDING", padding},
        {"$CAUSAL_KEY", causal_key},

@@ -26,6 +26,9 @@ struct AttentionConfig {
   bool uniform_empty = false;                // empty_rows "uniform" (else "zero").
   DType key_mask_dtype = DType::kUndefined;  // Set when the padding mask is on.
   DType bias_dtype = DType::kUndefined;      // Set when there is a bias input.
+  // bsd: q, k and v are one packed tensor (FusedAttention packed=1); the launcher offsets the
+  // k and v pointers. The kernel itself only sees row strides.
+  bool packed = false;
   bool allow_tensor_cores = true;  // False forces the CUDA-core kernel (comparisons, sm < 80).
 };
 
@@ -34,7 +37,8 @@ inline constexpr int kAttentionQueryTile = 16;  // Queries per block (CUDA-core 
 inline constexpr int kAttentionBlockSize = 128;  // Threads per block (CUDA-core kernel).
 
 // A generated attention kernel. Arguments: q, k, v, [key_mask], [bias], y, then the by-value
-// KilnAttentionParams {batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4]} (all i64).
+// KilnAttentionParams {batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4],
+// row_stride[3]} (all i64; row_stride: elements between tokens of q, k, v in layout bsd).
 // Grid: (ceil(q_seq / query_tile), q_heads, batch) blocks of block_size threads.
 struct EmittedAttention {
   std::string name;    // The extern "C" symbol.

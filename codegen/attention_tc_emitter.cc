@@ -289,12 +289,15 @@ $EMPTY_ROW
 }
 )CUDA";
 
-// Base offset and row stride of (batch b, head `head`)'s [seq, dim] matrix in a bhsd/bsd tensor.
+// Base offset and row stride of (batch b, head `head`)'s [seq, dim] matrix in a bhsd tensor,
+// or in a bsd one whose tokens are `row` elements apart (dense when empty).
 std::string Bases(bool bsd, const std::string& name, const std::string& head,
-                  const std::string& heads, const std::string& seq, const std::string& dim) {
+                  const std::string& heads, const std::string& seq, const std::string& dim,
+                  const std::string& row = "") {
   if (bsd) {
-    return absl::StrCat("  const kiln_i64 ", name, "_base = (b * ", seq, " * ", heads, " + ", head,
-                        ") * ", dim, ", ", name, "_stride = ", heads, " * ", dim, ";\n");
+    std::string r = row.empty() ? absl::StrCat(heads, " * ", dim) : row;
+    return absl::StrCat("  const kiln_i64 ", name, "_base = b * ", seq, " * ", r, " + ", head,
+                        " * ", dim, ", ", name, "_stride = ", r, ";\n");
   }
   return absl::StrCat("  const kiln_i64 ", name, "_base = (b * ", heads, " + ", head, ") * ", seq,
                       " * ", dim, ", ", name, "_stride = ", dim, ";\n");
@@ -343,9 +346,9 @@ std::string EmitTensorCoreAttentionSource(const AttentionConfig& c, const std::s
         "        }\n"
         "        if (Skv > 0) out0 /= (float)Skv, out1 /= (float)Skv;");
   }
-  std::string bases = Bases(c.bsd, "q", "h", "Hq", "Sq", "D") +
-                      Bases(c.bsd, "k", "kvh", "Hkv", "Skv", "D") +
-                      Bases(c.bsd, "v", "kvh", "Hkv", "Skv", "DV") +
+  std::string bases = Bases(c.bsd, "q", "h", "Hq", "Sq", "D", "p.row_stride[0]") +
+                      Bases(c.bsd, "k", "kvh", "Hkv", "Skv", "D", "p.row_stride[1]") +
+                      Bases(c.bsd, "v", "kvh", "Hkv", "Skv", "DV", "p.row_stride[2]") +
                       Bases(c.bsd, "y", "h", "Hq", "Sq", "DV");
   const double scale_log2 = static_cast<double>(c.scale) * 1.4426950408889634;
   return std::string(kHelpers) +

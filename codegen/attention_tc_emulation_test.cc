@@ -122,9 +122,10 @@ void RunEmulated(const EmuCase& c, const fs::path& dir, std::mt19937& rng) {
 
   // Input file: header, q, k, v, [key_mask], [bias count, bias].
   std::string in;
-  const int64_t header[12] = {c.batch, c.hq, c.hkv, c.sq, c.skv, c.head, c.v_head,
+  const int64_t header[15] = {c.batch, c.hq, c.hkv, c.sq, c.skv, c.head, c.v_head,
                               c.misalign ? 1 : 0, launch->words[5], launch->words[6],
-                              launch->words[7], launch->words[8]};
+                              launch->words[7], launch->words[8], launch->words[9],
+                              launch->words[10], launch->words[11]};
   Append(in, header, sizeof(header));
   for (const Tensor& x : t) {
     if (x.dtype() == DType::kF32) {

@@ -82,6 +82,12 @@ const std::vector<std::string>& SimplifyPassNames() {
 //
 // Every name here must be registered: BuildPipeline fails on an unknown one, and
 // PipelineTest.EveryLevelBuilds fails loudly.
+const std::vector<std::string>& DevicePassNames() {
+  static const auto* names = new std::vector<std::string>{"fold-attention-layout", "pack-qkv",
+                                                          "dce", "lower-device", "dce"};
+  return *names;
+}
+
 const std::vector<std::string>& FusionPassNames() {
   static const std::vector<std::string> kNames = {
       "fuse-gelu",       "fuse-silu",      "fuse-layer-norm", "fuse-rms-norm",

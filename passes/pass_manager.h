@@ -75,6 +75,10 @@ absl::StatusOr<PassManager> BuildPipeline(absl::string_view pass_list,
                                           DType precision = DType::kF32);
 // The fusion passes of -O2 and -O3, in the order they run.
 const std::vector<std::string>& FusionPassNames();
+// The device stage `kiln compile` runs after the -O pipeline: fold-attention-layout, pack-qkv,
+// dce, lower-device, dce (attention over [B, S, H*D], packed QKV projections, then only what
+// the GPU runtime executes).
+const std::vector<std::string>& DevicePassNames();
 // The simplification group of -O1, in the order it runs.
 const std::vector<std::string>& SimplifyPassNames();
 

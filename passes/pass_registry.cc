@@ -33,6 +33,7 @@ const std::vector<Entry>& Registry() {
       {"lower-device", &CreateLowerDevice},
       {"materialize-shapes", &CreateMaterializeShapes},
       {"mixed-precision", &CreateMixedPrecision},
+      {"pack-qkv", &CreatePackQkv},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

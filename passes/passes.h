@@ -30,6 +30,7 @@ std::unique_ptr<Pass> CreateFuseElementwise();
 std::unique_ptr<Pass> CreateFuseAttention();
 std::unique_ptr<Pass> CreateFuseRotary();
 std::unique_ptr<Pass> CreateFoldAttentionLayout();
+std::unique_ptr<Pass> CreatePackQkv();
 // The last step before the GPU runtime (passes/lower_device.h); not in the -O pipelines.
 std::unique_ptr<Pass> CreateLowerDevice();
 

@@ -1,5 +1,6 @@
-// lower-device's acceptance test: on every model (shared, KV-cache decoders, Kiln's variants),
-// at fp32 and fp16, -O3 then lower-device leaves only device-executable nodes
+// The device stage's acceptance test: on every model (shared, KV-cache decoders, Kiln's
+// variants), at fp32 and fp16, -O3 then DevicePassNames() (what kiln compile runs) leaves only
+// device-executable nodes
 // (CheckDeviceExecutable), keeps the numbers (fp32: the stored reference outputs at the o3
 // test's 1e-4; fp16: the -O3 graph's own outputs at the f16 tolerance 1e-2, since lowering must
 // not change what the fp16 graph computes), and every FusedKernel emits, never loads a host
@@ -49,9 +50,14 @@ void CheckModel(const std::filesystem::path& dir, DType precision) {
   absl::StatusOr<std::unique_ptr<Graph>> graph = Optimize(dir, precision);
   ASSERT_TRUE(graph.ok()) << graph.status();
   std::unique_ptr<Graph> optimized = (*graph)->Clone();
+  // The whole device stage of `kiln compile` (layout folding, QKV packing, lowering).
   PassContext ctx;
-  absl::StatusOr<bool> lowered = CreateLowerDevice()->Run(**graph, ctx);
-  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  for (const std::string& pass_name : DevicePassNames()) {
+    absl::StatusOr<std::unique_ptr<Pass>> pass = CreatePass(pass_name);
+    ASSERT_TRUE(pass.ok()) << pass.status();
+    absl::StatusOr<bool> ran = (*pass)->Run(**graph, ctx);
+    ASSERT_TRUE(ran.ok()) << pass_name << ": " << ran.status();
+  }
   ASSERT_TRUE(VerifyGraph(**graph).ok());
   absl::Status executable = CheckDeviceExecutable(**graph);
   EXPECT_TRUE(executable.ok()) << executable << "\nnotes:\n" << absl::StrJoin(ctx.notes, "\n");

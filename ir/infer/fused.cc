@@ -89,7 +89,21 @@ absl::Status InferFusedAttention(InferContext& ctx) {
   const auto& k = ctx.input_dims(1);
   const auto& v = ctx.input_dims(2);
   DimExpr batch, skv;
-  if (layout == "bhsd") {
+  if (n.attr_int("packed") != 0) {
+    if (layout != "bsd" || q.size() != 3) return ctx.Error("packed q/k/v need layout bsd, 3-D");
+    for (int i : {1, 2}) {
+      for (int d = 0; d < 3; ++d) RETURN_IF_ERROR(ctx.Unify(ctx.input_dims(i)[d], q[d]));
+    }
+    std::optional<int64_t> width = q[2].as_const();
+    const int64_t heads = hq + 2 * hkv;
+    if (!width || *width % heads != 0) {
+      return ctx.Error(absl::StrCat("packed q/k/v width ", q[2].ToString(),
+                                    " is not a constant multiple of ", heads, " heads"));
+    }
+    batch = q[0];
+    skv = q[1];
+    ctx.SetOutput(0, ctx.input_dtype(0), {q[0], q[1], DimExpr(*width / heads * hq)});
+  } else if (layout == "bhsd") {
     if (q.size() != 4 || k.size() != 4 || v.size() != 4) return ctx.Error("bhsd inputs must be 4-D");
     RETURN_IF_ERROR(ctx.Unify(q[1], DimExpr(hq)));
     RETURN_IF_ERROR(ctx.Unify(k[1], DimExpr(hkv)));

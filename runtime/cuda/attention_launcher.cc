@@ -49,16 +49,26 @@ absl::StatusOr<AttentionLaunch> BuildAttentionLaunch(
   const int64_t batch = q[0];
   const int64_t q_seq = c.bsd ? q[1] : q[2];
   const int64_t kv_seq = c.bsd ? k[1] : k[2];
-  if (q != expect(batch, q_heads, q_seq, c.head_dim) ||
-      k != expect(batch, kv_heads, kv_seq, c.head_dim) ||
-      v != expect(batch, kv_heads, kv_seq, c.v_head_dim)) {
+  if (c.packed) {
+    // One [B, S, (Hq + 2*Hkv)*D] tensor passed as q, k and v.
+    const std::vector<int64_t> want = {batch, q_seq, (q_heads + 2 * kv_heads) * c.head_dim};
+    if (q != want || k != want || v != want || c.v_head_dim != c.head_dim) {
+      return fail(absl::StrCat("packed q/k/v ", Shape(q), " is not ", Shape(want)));
+    }
+  } else if (q != expect(batch, q_heads, q_seq, c.head_dim) ||
+             k != expect(batch, kv_heads, kv_seq, c.head_dim) ||
+             v != expect(batch, kv_heads, kv_seq, c.v_head_dim)) {
     return fail(absl::StrCat("q ", Shape(q), ", k ", Shape(k), ", v ", Shape(v),
                              " do not fit heads ", q_heads, "/", kv_heads, " of sizes ",
                              c.head_dim, "/", c.v_head_dim));
   }
   if (batch < 0 || q_seq < 0 || kv_seq < 0) return fail("negative dims");
   AttentionLaunch launch;
-  launch.words = {batch, q_heads, kv_heads, q_seq, kv_seq, 0, 0, 0, 0};
+  // bias_stride[4], then row_stride[3]: the elements between tokens of q, k and v (bsd).
+  launch.words = {batch, q_heads, kv_heads, q_seq, kv_seq, 0, 0, 0, 0, 0, 0, 0};
+  if (c.bsd) {
+    for (int i = 0; i < 3; ++i) launch.words[9 + i] = input_shapes[i][2];
+  }
   size_t next = 3;
   if (has_mask && input_shapes[next++] != std::vector<int64_t>{batch, kv_seq}) {
     return fail(absl::StrCat("key_mask ", Shape(input_shapes[next - 1]), " must be [", batch, ",",
@@ -96,13 +106,20 @@ absl::Status LaunchAttention(const LoadedModule& module, const EmittedAttention&
   const AttentionConfig& c = kernel.config;
   const size_t want = 4 + (c.key_mask_dtype != DType::kUndefined ? 1 : 0) +
                       (c.bias_dtype != DType::kUndefined ? 1 : 0);
-  if (buffers.size() != want || launch.words.size() != 9) {
+  if (buffers.size() != want || launch.words.size() != 12) {
     return absl::InvalidArgumentError(absl::StrCat("attention kernel ", kernel.name, " takes ",
                                                    want, " buffers, got ", buffers.size()));
   }
   if (launch.grid[0] == 0 || launch.grid[1] == 0 || launch.grid[2] == 0) return absl::OkStatus();
   ASSIGN_OR_RETURN(cudaKernel_t fn, module.GetKernel(kernel.name));
   std::vector<void*> pointers(buffers.begin(), buffers.end());
+  if (c.packed) {  // k and v start after q's (and k's) heads in each token's row.
+    const int64_t elem = static_cast<int64_t>(DTypeSize(c.dtype));
+    const int64_t k_off = launch.words[1] * c.head_dim * elem;
+    const int64_t v_off = k_off + launch.words[2] * c.head_dim * elem;
+    pointers[1] = static_cast<char*>(pointers[1]) + k_off;
+    pointers[2] = static_cast<char*>(pointers[2]) + v_off;
+  }
   std::vector<int64_t> words = launch.words;
   std::vector<void*> args;
   for (void*& p : pointers) args.push_back(&p);

@@ -16,7 +16,7 @@
 namespace kiln::cuda {
 
 // KilnAttentionParams as 64-bit words {batch, q_heads, kv_heads, q_seq, kv_seq,
-// bias_stride[4]} and the grid (x: query tiles, y: q heads, z: batch).
+// bias_stride[4], row_stride[3]} and the grid (x: query tiles, y: q heads, z: batch).
 struct AttentionLaunch {
   std::vector<int64_t> words;
   int64_t grid[3] = {1, 1, 1};

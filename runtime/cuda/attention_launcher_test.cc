@@ -24,7 +24,7 @@ TEST(AttentionLauncherTest, BhsdWordsAndGrid) {
   auto l = BuildAttentionLaunch(Kernel(false, false, false), 8, 2,
                                 {{3, 8, 17, 64}, {3, 2, 33, 64}, {3, 2, 33, 32}});
   ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_THAT(l->words, ElementsAre(3, 8, 2, 17, 33, 0, 0, 0, 0));
+  EXPECT_THAT(l->words, ElementsAre(3, 8, 2, 17, 33, 0, 0, 0, 0, 0, 0, 0));
   EXPECT_THAT(l->grid, ElementsAre(2, 8, 3));  // ceil(17 / 16) query tiles.
 }
 
@@ -33,7 +33,8 @@ TEST(AttentionLauncherTest, BsdWithMaskAndBroadcastBias) {
   auto l = BuildAttentionLaunch(Kernel(true, true, true), 4, 4,
                                 {{2, 5, 256}, {2, 7, 256}, {2, 7, 128}, {2, 7}, {4, 1, 7}});
   ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_THAT(l->words, ElementsAre(2, 4, 4, 5, 7, 0, 7, 0, 1));
+  // Row strides (bsd): the elements between tokens of q, k and v.
+  EXPECT_THAT(l->words, ElementsAre(2, 4, 4, 5, 7, 0, 7, 0, 1, 256, 256, 128));
   EXPECT_THAT(l->grid, ElementsAre(1, 4, 2));
 }
 
@@ -41,7 +42,23 @@ TEST(AttentionLauncherTest, FullBiasStrides) {
   auto l = BuildAttentionLaunch(Kernel(false, false, true), 2, 1,
                                 {{1, 2, 3, 64}, {1, 1, 5, 64}, {1, 1, 5, 32}, {1, 2, 3, 5}});
   ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_THAT(l->words, ElementsAre(1, 2, 1, 3, 5, 0, 15, 5, 1));
+  EXPECT_THAT(l->words, ElementsAre(1, 2, 1, 3, 5, 0, 15, 5, 1, 0, 0, 0));
+}
+
+TEST(AttentionLauncherTest, PackedQkvIsOneTensorWithItsWidthAsRowStride) {
+  AttentionConfig c;
+  c.dtype = DType::kF16;
+  c.bsd = true;
+  c.packed = true;
+  c.head_dim = c.v_head_dim = 64;
+  auto k = EmitAttentionKernel(c, "packed");
+  ASSERT_TRUE(k.ok()) << k.status();
+  // 4 q heads and 2 kv heads: rows of (4 + 2 * 2) * 64 = 512.
+  const std::vector<int64_t> qkv = {2, 9, 512};
+  auto l = BuildAttentionLaunch(*k, 4, 2, {qkv, qkv, qkv});
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_THAT(l->words, ElementsAre(2, 4, 2, 9, 9, 0, 0, 0, 0, 512, 512, 512));
+  EXPECT_FALSE(BuildAttentionLaunch(*k, 4, 2, {{2, 9, 448}, {2, 9, 448}, {2, 9, 448}}).ok());
 }
 
 TEST(AttentionLauncherTest, GridFollowsTheKernelsQueryTile) {

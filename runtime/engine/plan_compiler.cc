@@ -119,9 +119,10 @@ absl::StatusOr<std::unique_ptr<Plan>> CompileGraph(std::unique_ptr<Graph> graph,
                    options.passes.empty()
                        ? BuildPipeline(PipelineOptions{options.opt_level, options.precision})
                        : BuildPipeline(options.passes, options.precision));
-  // The device stage: attention reads and writes [B, S, H*D] directly (no head transposes),
-  // then everything is lowered to what the GPU runtime executes.
-  for (const char* name : {"fold-attention-layout", "dce", "lower-device", "dce"}) {
+  // The device stage: attention reads and writes [B, S, H*D] directly (no head transposes), q,
+  // k and v come from one packed projection, then everything is lowered to what the GPU
+  // runtime executes.
+  for (const std::string& name : DevicePassNames()) {
     ASSIGN_OR_RETURN(std::unique_ptr<Pass> pass, CreatePass(name));
     pipeline.Add(std::move(pass));
   }

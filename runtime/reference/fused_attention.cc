@@ -16,6 +16,8 @@ namespace {
 struct FusedDims {
   bool bsd = false;
   int64_t batch, q_heads, kv_heads, q_seq, kv_seq, head, v_head;
+  // bsd: each token's row width and where q, k, v start in it (packed q/k/v share one row).
+  int64_t q_row = 0, k_row = 0, v_row = 0, q_off = 0, k_off = 0, v_off = 0;
 };
 
 absl::StatusOr<FusedDims> GetFusedDims(const KernelContext& ctx) {
@@ -35,7 +37,17 @@ absl::StatusOr<FusedDims> GetFusedDims(const KernelContext& ctx) {
     return ctx.Error("num_heads must be a positive multiple of kv_num_heads");
   }
   d.batch = q.shape()[0];
-  if (d.bsd) {
+  if (ctx.node.attr_int("packed") != 0) {
+    const int64_t heads = d.q_heads + 2 * d.kv_heads;
+    if (!d.bsd || q.shape() != k.shape() || q.shape() != v.shape() || q.shape()[2] % heads != 0) {
+      return ctx.Error("packed q/k/v must be one bsd tensor of (Hq + 2*Hkv) heads");
+    }
+    d.q_seq = d.kv_seq = q.shape()[1];
+    d.head = d.v_head = q.shape()[2] / heads;
+    d.q_row = d.k_row = d.v_row = q.shape()[2];
+    d.k_off = d.q_heads * d.head;
+    d.v_off = d.k_off + d.kv_heads * d.head;
+  } else if (d.bsd) {
     if (q.shape()[2] % d.q_heads != 0 || k.shape()[2] % d.kv_heads != 0 ||
         v.shape()[2] % d.kv_heads != 0) {
       return ctx.Error("hidden sizes must be divisible by the head counts");
@@ -44,6 +56,9 @@ absl::StatusOr<FusedDims> GetFusedDims(const KernelContext& ctx) {
     d.kv_seq = k.shape()[1];
     d.head = q.shape()[2] / d.q_heads;
     d.v_head = v.shape()[2] / d.kv_heads;
+    d.q_row = q.shape()[2];
+    d.k_row = k.shape()[2];
+    d.v_row = v.shape()[2];
     if (k.shape()[2] / d.kv_heads != d.head || v.shape()[1] != d.kv_seq) {
       return ctx.Error("k and v do not match q's head size or each other's length");
     }
@@ -140,10 +155,11 @@ bool RowWeights(const MaskInputs& m, const FusedDims& d, double scale, int64_t b
   return true;
 }
 
-// Offset of the vector of `head` for token `s` in a bhsd or bsd tensor.
+// Offset of the vector of `head` for token `s` in a bhsd tensor, or in a bsd one whose rows
+// are `row` wide with the heads starting at `off`.
 int64_t RowOffset(bool bsd, int64_t b, int64_t h, int64_t s, int64_t heads, int64_t seq,
-                  int64_t dim) {
-  return bsd ? ((b * seq + s) * heads + h) * dim : ((b * heads + h) * seq + s) * dim;
+                  int64_t dim, int64_t row = 0, int64_t off = 0) {
+  return bsd ? (b * seq + s) * row + off + h * dim : ((b * heads + h) * seq + s) * dim;
 }
 
 template <typename T>
@@ -167,19 +183,23 @@ absl::StatusOr<Tensor> FusedAttentionTyped(const KernelContext& ctx, const Fused
     for (int64_t h = 0; h < d.q_heads; ++h) {
       const int64_t kvh = h / group;
       for (int64_t i = 0; i < d.q_seq; ++i) {
-        const A* qi = q.data() + RowOffset(d.bsd, b, h, i, d.q_heads, d.q_seq, d.head);
+        const A* qi =
+            q.data() + RowOffset(d.bsd, b, h, i, d.q_heads, d.q_seq, d.head, d.q_row, d.q_off);
         for (int64_t j = 0; j < d.kv_seq; ++j) {
-          const A* kj = k.data() + RowOffset(d.bsd, b, kvh, j, d.kv_heads, d.kv_seq, d.head);
+          const A* kj = k.data() + RowOffset(d.bsd, b, kvh, j, d.kv_heads, d.kv_seq, d.head,
+                                             d.k_row, d.k_off);
           A dot = 0;
           for (int64_t e = 0; e < d.head; ++e) dot += qi[e] * kj[e];
           row[j] = dot;
         }
         const bool kept = RowWeights(m, d, scale, b, h, i, row);
         if (!kept && !m.uniform_empty) continue;  // Zeros.
-        double* yi = y.data() + RowOffset(d.bsd, b, h, i, d.q_heads, d.q_seq, d.v_head);
+        double* yi = y.data() + RowOffset(d.bsd, b, h, i, d.q_heads, d.q_seq, d.v_head,
+                                   d.q_heads * d.v_head, 0);
         for (int64_t j = 0; j < d.kv_seq; ++j) {
           const double p = kept ? row[j] : 1.0 / static_cast<double>(d.kv_seq);
-          const A* vj = v.data() + RowOffset(d.bsd, b, kvh, j, d.kv_heads, d.kv_seq, d.v_head);
+          const A* vj = v.data() + RowOffset(d.bsd, b, kvh, j, d.kv_heads, d.kv_seq, d.v_head,
+                                             d.v_row, d.v_off);
           for (int64_t e = 0; e < d.v_head; ++e) yi[e] += p * vj[e];
         }
       }
