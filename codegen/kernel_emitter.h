@@ -39,7 +39,6 @@ struct EmittedKernel {
   DimExpr rows, cols;
   std::vector<DimExpr> dims;  // params.dims[i] (at least one entry is always passed).
   int block_size = 256;       // Threads per block.
-  int rows_per_block = 1;     // Row reductions: rows one block reduces at a time.
   // Elementwise: elements per thread-iteration. Above 1 the kernel reads and writes 16-byte
   // vectors, so every buffer must be 16-byte aligned; size the grid for n / vector_width.
   int vector_width = 1;

@@ -168,14 +168,11 @@ TEST(KernelEmitterTest, SkipRmsNormStoresBothOutputs) {
   text.replace(text.find("elided"), 6, "[" + ones + "]");
   absl::StatusOr<EmittedKernel> k = EmitFirst(text);
   ASSERT_TRUE(k.ok()) << k.status();
-  // 64 constant columns: one warp per row (four rows per block), two columns per lane, in
-  // registers, reduced with warp shuffles.
-  EXPECT_EQ(k->block_size, 128);
-  EXPECT_EQ(k->rows_per_block, 4);
+  // 64 constant columns: cached in registers, two per thread of a 32-thread block.
+  EXPECT_EQ(k->block_size, 32);
   const std::string& src = k->source;
   for (const char* s : {"// rms (SkipNormalization)", "kiln_round_bf16(", "rsqrtf(",
-                        "float xs[2];", "const kiln_i64 c = (threadIdx.x & 31) + (kiln_i64)i * 32;",
-                        "kiln_warp_sum(sum_sq)",
+                        "float xs[2];", "const kiln_i64 c = threadIdx.x + (kiln_i64)i * 32;",
                         "out_y[row * p.cols + c] = kiln_f2bf(", "out_sum[row * p.cols + c]",
                         "__device__ const float kiln_fused_norm_w[64]"}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
@@ -203,7 +200,7 @@ TEST(KernelEmitterTest, RowKernelStoresViewsAndRowSelections) {
   absl::StatusOr<EmittedKernel> k = EmitFirst(kNormViews);
   ASSERT_TRUE(k.ok()) << k.status();
   EXPECT_EQ(k->kind, EmittedKernel::Kind::kRowReduction);
-  EXPECT_EQ(k->block_size, 128);  // One warp per row of 8, four rows per block.
+  EXPECT_EQ(k->block_size, 32);
   const std::string& src = k->source;
   // The view is the row value stored at the same offset; the Gather of token 0 is stored only
   // by the rows of token 0, at its own offset.

@@ -25,18 +25,10 @@ struct RowContext {
   // columns (c = threadIdx.x + i * block) once into registers (`xs`), and the statistics and
   // output passes read them from there: one read of the row from memory instead of three.
   int per_thread = 0;  // 0: not cached; the passes stride over p.cols with blockDim.x.
-  int block = 0;       // Threads sharing a row (the column stride).
-  // Rows of at most kMaxWarpCols columns are each reduced by one warp with shuffles (no
-  // shared memory, no barriers), kWarpRowsPerBlock rows per block.
-  bool warp_rows = false;
-  std::string Reduce(absl::string_view what) const {
-    return absl::StrCat(warp_rows ? "kiln_warp_" : "kiln_block_", what);
-  }
+  int block = 0;
 };
 
 constexpr int64_t kMaxCachedCols = 8192;
-constexpr int64_t kMaxWarpCols = 1024;
-constexpr int kWarpRowsPerBlock = 4;
 
 // Opens the loop over this thread's columns; in cached mode `c` may pass the row's end and the
 // body is guarded. Returns the number of scopes to close.
@@ -47,8 +39,7 @@ int OpenColumns(const RowContext& ctx, SourceWriter& code) {
   }
   code.Line("#pragma unroll");
   code.Open(absl::StrCat("for (int i = 0; i < ", ctx.per_thread, "; ++i)"));
-  code.Line(absl::StrCat("const kiln_i64 c = ", ctx.warp_rows ? "(threadIdx.x & 31)" : "threadIdx.x",
-                         " + (kiln_i64)i * ", ctx.block, ";"));
+  code.Line(absl::StrCat("const kiln_i64 c = threadIdx.x + (kiln_i64)i * ", ctx.block, ";"));
   code.Open("if (c < p.cols)");
   return 2;
 }
@@ -159,33 +150,33 @@ absl::StatusOr<std::pair<std::string, std::string>> EmitStatistics(const RowCont
     RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
       return absl::StrCat("row_max = fmaxf(row_max, ", x, ");");
     }));
-    code.Line(absl::StrCat("row_max = ", ctx.Reduce("max"), "(row_max);"));
+    code.Line("row_max = kiln_block_max(row_max);");
     code.Line("float row_sum = 0.0f;");
     RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
       return absl::StrCat("row_sum += expf(", x, " - row_max);");
     }));
-    code.Line(absl::StrCat("const float inv_sum = 1.0f / ", ctx.Reduce("sum"), "(row_sum);"));
+    code.Line("const float inv_sum = 1.0f / kiln_block_sum(row_sum);");
     return std::make_pair(std::string("row_max"), std::string("inv_sum"));
   }
   if (ctx.op == RowOp::kRmsNorm) {
     code.Line("float sum_sq = 0.0f;");
     RETURN_IF_ERROR(ColumnLoop(
         ctx, e, [](const std::string& x) { return absl::StrCat("sum_sq += ", x, " * ", x, ";"); }));
-    code.Line(absl::StrCat("const float inv_rms = rsqrtf(", ctx.Reduce("sum"),
-                           "(sum_sq) / (float)p.cols + ", eps, ");"));
+    code.Line(absl::StrCat("const float inv_rms = rsqrtf(kiln_block_sum(sum_sq) / (float)p.cols + ",
+                           eps, ");"));
     return std::make_pair(std::string(""), std::string("inv_rms"));
   }
   // Two passes (mean, then squared deviations) rather than E[x^2] - E[x]^2, which cancels.
   code.Line("float sum = 0.0f;");
   RETURN_IF_ERROR(
       ColumnLoop(ctx, e, [](const std::string& x) { return absl::StrCat("sum += ", x, ";"); }));
-  code.Line(absl::StrCat("const float mean = ", ctx.Reduce("sum"), "(sum) / (float)p.cols;"));
+  code.Line("const float mean = kiln_block_sum(sum) / (float)p.cols;");
   code.Line("float sum_sq = 0.0f;");
   RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
     return absl::StrCat("sum_sq += (", x, " - mean) * (", x, " - mean);");
   }));
-  code.Line(absl::StrCat("const float inv_std = rsqrtf(", ctx.Reduce("sum"),
-                         "(sum_sq) / (float)p.cols + ", eps, ");"));
+  code.Line(absl::StrCat("const float inv_std = rsqrtf(kiln_block_sum(sum_sq) / (float)p.cols + ",
+                         eps, ");"));
   return std::make_pair(std::string("mean"), std::string("inv_std"));
 }
 
@@ -304,13 +295,7 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   kernel.cols = dims.back();
   if (std::optional<int64_t> c = kernel.cols.as_const()) {
     kernel.block_size = static_cast<int>(std::clamp<int64_t>((*c + 31) / 32 * 32, 32, 256));
-    if (*c > 0 && *c <= kMaxWarpCols) {
-      ctx.warp_rows = true;
-      ctx.block = 32;
-      ctx.per_thread = static_cast<int>((*c + 31) / 32);
-      kernel.block_size = 32 * kWarpRowsPerBlock;
-      kernel.rows_per_block = kWarpRowsPerBlock;
-    } else if (*c > 0 && *c <= kMaxCachedCols) {
+    if (*c > 0 && *c <= kMaxCachedCols) {
       // About four columns per thread (fewer threads idle at the row's end), at most 256.
       kernel.block_size = static_cast<int>(std::clamp<int64_t>((*c / 4 + 31) / 32 * 32, 32, 256));
       ctx.block = kernel.block_size;
@@ -319,13 +304,7 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   }
 
   code.Indent();
-  if (ctx.warp_rows) {
-    code.Open(absl::StrCat("for (kiln_i64 row = (kiln_i64)blockIdx.x * ", kWarpRowsPerBlock,
-                           " + (threadIdx.x >> 5); row < p.rows; row += (kiln_i64)gridDim.x * ",
-                           kWarpRowsPerBlock, ")"));
-  } else {
-    code.Open("for (kiln_i64 row = blockIdx.x; row < p.rows; row += gridDim.x)");
-  }
+  code.Open("for (kiln_i64 row = blockIdx.x; row < p.rows; row += gridDim.x)");
   ctx.leading = e.Delinearize("row", leading);
   if (ctx.per_thread > 0) RETURN_IF_ERROR(LoadRow(ctx, e));
   ASSIGN_OR_RETURN(auto stats, EmitStatistics(ctx, e));

@@ -89,9 +89,7 @@ absl::StatusOr<KernelParams> BuildKernelParams(const EmittedKernel& kernel,
 }
 
 int64_t GridBlocks(const EmittedKernel& kernel, int64_t work_items) {
-  int64_t per_block = kernel.kind == EmittedKernel::Kind::kRowReduction
-                          ? std::max(1, kernel.rows_per_block)
-                          : kernel.block_size;
+  int64_t per_block = kernel.kind == EmittedKernel::Kind::kRowReduction ? 1 : kernel.block_size;
   int64_t blocks = (std::max<int64_t>(work_items, 0) + per_block - 1) / per_block;
   return std::clamp<int64_t>(blocks, 1, kMaxBlocks);
 }

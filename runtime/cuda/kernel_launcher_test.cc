@@ -132,9 +132,6 @@ TEST(KernelLauncherTest, GridCoversTheWorkWithinItsCap) {
   EXPECT_EQ(GridBlocks(k, int64_t{1} << 40), 65535);
   k.kind = EmittedKernel::Kind::kRowReduction;
   EXPECT_EQ(GridBlocks(k, 257), 257);
-  k.rows_per_block = 4;  // Warp-per-row kernels.
-  EXPECT_EQ(GridBlocks(k, 257), 65);
-  EXPECT_EQ(GridBlocks(k, 256), 64);
 }
 
 }  // namespace
