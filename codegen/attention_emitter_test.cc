@@ -155,8 +155,8 @@ TEST(AttentionEmitterTest, TensorCoreSourceCarriesTheSpecialisation) {
   EXPECT_THAT(k->source, HasSubstr("0.180336"));  // 0.125 * log2(e): softmax in base 2.
   EXPECT_THAT(k->source, HasSubstr("const kiln_half* __restrict__ bias"));
   EXPECT_THAT(k->source, HasSubstr("out0 /= (float)Skv"));  // Uniform empty rows.
-  // bsd: rows of one head are Hq * D apart.
-  EXPECT_THAT(k->source, HasSubstr("q_stride = Hq * D"));
+  // bsd: rows of one head are p.row_stride[0] apart (Hq * D, or a packed QKV row).
+  EXPECT_THAT(k->source, HasSubstr("q_stride = p.row_stride[0]"));
   EXPECT_THAT(k->source, Not(HasSubstr("$")));
 }
 
