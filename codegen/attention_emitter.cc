@@ -174,7 +174,6 @@ absl::StatusOr<AttentionConfig> AttentionConfigFor(const Node& node) {
   c.scale = node.attr_float("scale");
   const std::string mask = node.attr_string("mask");
   c.causal = mask == "causal" || mask == "both";
-  c.tc_warps = c.causal ? 2 : 4;
   c.uniform_empty = node.attr_string("empty_rows") == "uniform";
   if (node.input(3) != nullptr) c.key_mask_dtype = node.input(3)->type().dtype;
   if (node.input(4) != nullptr) c.bias_dtype = node.input(4)->type().dtype;
@@ -194,11 +193,8 @@ absl::StatusOr<EmittedAttention> EmitAttentionKernel(const AttentionConfig& c,
   out.config = c;
   if (c.allow_tensor_cores && TensorCoreAttentionCovers(c)) {
     out.tensor_cores = true;
-    if (c.tc_warps != 2 && c.tc_warps != 4) {
-      return absl::InvalidArgumentError("the tensor-core attention kernel takes 2 or 4 warps");
-    }
-    out.query_tile = 16 * c.tc_warps;
-    out.block_size = 32 * c.tc_warps;
+    out.query_tile = kAttentionTcQueryTile;
+    out.block_size = kAttentionTcBlockSize;
     out.source = kParams + EmitTensorCoreAttentionSource(c, out.name);
     return out;
   }

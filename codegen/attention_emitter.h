@@ -30,10 +30,6 @@ struct AttentionConfig {
   // k and v pointers. The kernel itself only sees row strides.
   bool packed = false;
   bool allow_tensor_cores = true;  // False forces the CUDA-core kernel (comparisons, sm < 80).
-  // Tensor-core kernel: warps per block, 16 queries each (2 or 4). Causal configurations
-  // (decoder prefill, usually at batch 1) take 2: twice the blocks for a short grid, and less
-  // work above the diagonal per block.
-  int tc_warps = 4;
 };
 
 inline constexpr int kAttentionMaxHeadDim = 128;

@@ -1,6 +1,6 @@
 // The tensor-core attention kernel is one template specialised by text substitution (dtype,
-// head sizes, layout, mask and bias terms, warps per block). A block of 4 warps owns 64 queries
-// of one (batch, head) (2 warps, 32 queries, for causal configs); each warp owns 16 of them and keeps its Q fragments, running max/sum and output
+// head sizes, layout, mask and bias terms). A block of 4 warps owns 64 queries of one (batch,
+// head); each warp owns 16 of them and keeps its Q fragments, running max/sum and output
 // accumulators in registers. Key/value tiles of 64 rows are staged in shared memory with
 // cp.async (K of the next tile streams in while P·V runs, V while Q·Kᵀ runs). Fragment layouts
 // are those of PTX mma.m16n8k16 (row g = lane / 4, column pair 2 * (lane % 4)): the fp32
@@ -83,12 +83,12 @@ __device__ __forceinline__ float kiln_exp2(float x) {  // 2^x; 2^-inf = 0.
 // into dst with row stride W + 8 (the pad spreads 8 consecutive rows over all banks). Rows at or
 // past `rows` become zeros so masked keys never bring NaN garbage into P·V. cp.async when `vec`
 // (16-byte aligned sources), else plain element copies.
-template <int W, int ROWS, int NT>
+template <int W, int ROWS>
 __device__ __forceinline__ void kiln_attn_stage(unsigned short* dst, const unsigned short* src,
                                                 kiln_i64 stride, kiln_i64 row0, kiln_i64 rows,
                                                 bool vec) {
   constexpr int kChunks = W / 8;  // 16-byte chunks per row.
-  for (int c = threadIdx.x; c < ROWS * kChunks; c += NT) {
+  for (int c = threadIdx.x; c < ROWS * kChunks; c += 128) {
     const int r = c / kChunks, e = (c % kChunks) * 8;
     const bool ok = row0 + r < rows;
     unsigned short* d = dst + r * (W + 8) + e;
@@ -105,12 +105,11 @@ __device__ __forceinline__ void kiln_attn_stage(unsigned short* dst, const unsig
 )CUDA";
 
 constexpr char kTemplate[] = R"CUDA(
-extern "C" __global__ void __launch_bounds__($THREADS)
+extern "C" __global__ void __launch_bounds__(128)
 $NAME(const $T* __restrict__ q, const $T* __restrict__ k, const $T* __restrict__ v,$EXTRA_ARGS
       $T* __restrict__ y, KilnAttentionParams p) {
   // BQ queries per block (16 per warp), BK keys per tile; shared rows padded by 8 elements.
-  constexpr int D = $HEADQ, DV = $HEADV, NT = $THREADS, BQ = NT / 2, BK = 64, SD = D + 8,
-                SV = DV + 8;
+  constexpr int D = $HEADQ, DV = $HEADV, BQ = 64, BK = 64, SD = D + 8, SV = DV + 8;
   constexpr int kQV = BQ * SD > BK * SV ? BQ * SD : BK * SV;
   __shared__ __align__(16) unsigned short sk[BK * SD];
   __shared__ __align__(16) unsigned short sqv[kQV];  // The Q tile until read, then V tiles.
@@ -140,9 +139,9 @@ $PADDING
   };
 
   // Prologue: Q and the first K tile; this warp's Q rows become A fragments in registers.
-  kiln_attn_stage<D, BQ, NT>(sqv, qs, q_stride, q0, Sq, vec);
+  kiln_attn_stage<D, BQ>(sqv, qs, q_stride, q0, Sq, vec);
   if (tiles > 0) {
-    kiln_attn_stage<D, BK, NT>(sk, ks, k_stride, 0, Skv, vec);
+    kiln_attn_stage<D, BK>(sk, ks, k_stride, 0, Skv, vec);
     stage_keys(0);
   }
   kiln_cp_async_commit();
@@ -160,7 +159,7 @@ $PADDING
     }
   }
   __syncthreads();  // Every warp has its Q: the region now takes V.
-  if (tiles > 0) kiln_attn_stage<DV, BK, NT>(sqv, vs, v_stride, 0, Skv, vec);
+  if (tiles > 0) kiln_attn_stage<DV, BK>(sqv, vs, v_stride, 0, Skv, vec);
   kiln_cp_async_commit();
 
   // Per thread: rows g and g + 8 of the warp; o[n][0..1] row g, o[n][2..3] row g + 8.
@@ -229,7 +228,7 @@ $BIAS
     kiln_cp_async_wait<0>();
     __syncthreads();
     if (t + 1 < tiles) {
-      kiln_attn_stage<D, BK, NT>(sk, ks, k_stride, j0 + BK, Skv, vec);
+      kiln_attn_stage<D, BK>(sk, ks, k_stride, j0 + BK, Skv, vec);
       stage_keys(j0 + BK);
     }
     kiln_cp_async_commit();
@@ -249,7 +248,7 @@ $BIAS
     }
     // Phase 4: once every warp is done with V, start the next V tile and wait for the next K.
     __syncthreads();
-    if (t + 1 < tiles) kiln_attn_stage<DV, BK, NT>(sqv, vs, v_stride, j0 + BK, Skv, vec);
+    if (t + 1 < tiles) kiln_attn_stage<DV, BK>(sqv, vs, v_stride, j0 + BK, Skv, vec);
     kiln_cp_async_commit();
     kiln_cp_async_wait<1>();
     __syncthreads();
@@ -358,7 +357,6 @@ std::string EmitTensorCoreAttentionSource(const AttentionConfig& c, const std::s
                               {"$T", StorageType(c.dtype)},
                               {"$EXTRA_ARGS", extra},
                               {"$HEADQ", absl::StrCat(c.head_dim)},
-                              {"$THREADS", absl::StrCat(32 * c.tc_warps)},
                               {"$HEADV", absl::StrCat(c.v_head_dim)},
                               {"$BASES", bases},
                               {"$CAUSAL_END", causal_end},

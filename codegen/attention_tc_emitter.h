@@ -10,6 +10,8 @@
 
 namespace kiln {
 
+inline constexpr int kAttentionTcQueryTile = 64;   // Queries per block: 16 per warp.
+inline constexpr int kAttentionTcBlockSize = 128;  // 4 warps.
 
 // Whether the tensor-core kernel covers `config` (f16/bf16, both head sizes multiples of 16).
 bool TensorCoreAttentionCovers(const AttentionConfig& config);

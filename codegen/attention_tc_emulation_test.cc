@@ -139,7 +139,7 @@ void RunEmulated(const EmuCase& c, const fs::path& dir, std::mt19937& rng) {
   const std::string compile = absl::StrCat(
       "c++ -std=c++20 -O1 -w -pthread -x c++ -DKILN_KERNEL='\"", (dir / "kernel.cu").string(),
       "\"' -DKILN_T=", c.dtype == DType::kBF16 ? "kiln_bf16" : "kiln_half",
-      " -DKILN_THREADS=", kernel->block_size, " -DKILN_MASK=", padding ? 1 : 0, " -DKILN_BIAS=", c.bias.empty() ? 0 : 1, " ",
+      " -DKILN_MASK=", padding ? 1 : 0, " -DKILN_BIAS=", c.bias.empty() ? 0 : 1, " ",
       KILN_SOURCE_DIR, "/codegen/testdata/attention_tc_emulator.inc -o ", (dir / "emu").string(),
       " > ", (dir / "log").string(), " 2>&1");
   ASSERT_EQ(std::system(compile.c_str()), 0) << compile;

@@ -32,10 +32,9 @@ void Progress(const CompileOptions& options, absl::string_view line) {
 
 // Structural identity of an attention kernel: nodes with equal configs share one kernel.
 std::string ConfigKey(const AttentionConfig& c) {
-  return absl::StrFormat("%d/%d/%d/%d/%a/%d/%d/%d/%d/%d/%d", static_cast<int>(c.dtype), c.bsd,
+  return absl::StrFormat("%d/%d/%d/%d/%a/%d/%d/%d/%d", static_cast<int>(c.dtype), c.bsd,
                          c.head_dim, c.v_head_dim, c.scale, c.causal, c.uniform_empty,
-                         static_cast<int>(c.key_mask_dtype), static_cast<int>(c.bias_dtype),
-                         c.packed, c.tc_warps);
+                         static_cast<int>(c.key_mask_dtype), static_cast<int>(c.bias_dtype));
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view data) {
