@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "runtime/compare.h"
 #include "absl/strings/str_cat.h"
 #include "codegen/attention_emitter.h"
 #include "gtest/gtest.h"
@@ -49,15 +50,8 @@ Tensor Random(DType dtype, std::vector<int64_t> shape, std::mt19937& rng, double
   return *std::move(t);
 }
 
-double RelL2(const Tensor& want, const Tensor& got) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < want.num_elements(); ++i) {
-    const double a = want.GetAsDouble(i), b = got.GetAsDouble(i);
-    num += (a - b) * (a - b);
-    den += a * a;
-  }
-  return num == 0 ? 0.0 : std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
-}
+// Relative L2 error of `got` against `want` (runtime/compare.h's measure).
+double RelL2(const Tensor& want, const Tensor& got) { return CompareTensors(got, want, 0).error; }
 
 void Append(std::string& out, const void* p, size_t n) {
   out.append(static_cast<const char*>(p), n);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 
+#include "runtime/compare.h"
 #include "absl/strings/str_cat.h"
 #include "codegen/attention_emitter.h"
 #include "codegen/nvrtc_compiler.h"
@@ -69,15 +70,8 @@ absl::StatusOr<double> MedianMs(const LoadedModule& module, const EmittedAttenti
   return ms[ms.size() / 2];
 }
 
-double RelL2(const Tensor& want, const Tensor& got) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < want.num_elements(); ++i) {
-    const double a = want.GetAsDouble(i), b = got.GetAsDouble(i);
-    num += (a - b) * (a - b);
-    den += a * a;
-  }
-  return num == 0 ? 0.0 : std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
-}
+// Relative L2 error of `got` against `want` (runtime/compare.h's measure).
+double RelL2(const Tensor& want, const Tensor& got) { return CompareTensors(got, want, 0).error; }
 
 void TimeShape(const Shape& s, const DeviceInfo& dev, std::mt19937& rng) {
   SCOPED_TRACE(s.name);
