@@ -18,8 +18,12 @@ echo "(full optimized graph: build/example-dump.txt; pass timings: build/example
 echo "--- kiln compile --precision fp16 (GPU plan; NVRTC needs no GPU)"
 build/kiln compile "$model/model.onnx" -o build/example.kiln --precision fp16 --max-batch 8 \
   --max-seq 64 --dump-cuda build/example-cuda 2>/dev/null
-if build/kiln verify --device cuda --precision fp16 "$model" 2>/dev/null; then
+if out=$(build/kiln verify --device cuda --precision fp16 "$model" 2>&1); then
+  echo "$out"
   build/kiln bench build/example.kiln --shape input_ids=8x64 --shape attention_mask=8x64 | head -3
-else
+elif grep -q "no usable CUDA device" <<<"$out"; then
   echo "(no usable GPU here: run the plan with kiln run|verify|bench --device cuda on one)"
+else
+  echo "$out"
+  exit 1
 fi
