@@ -163,9 +163,10 @@ absl::StatusOr<std::unique_ptr<Plan>> DeserializePlan(absl::string_view bytes,
   auto error = [&](absl::string_view why) {
     return absl::DataLossError(absl::StrCat(display_name, ": ", why));
   };
-  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+  if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     return error("not a Kiln plan file (bad magic; make one with `kiln compile`)");
   }
+  if (bytes.size() < kHeaderBytes) return error("the plan header is truncated");
   Reader header(bytes.substr(sizeof(kMagic), kHeaderBytes - sizeof(kMagic)), display_name);
   ASSIGN_OR_RETURN(uint32_t version, header.Get<uint32_t>());
   if (version != kFormatVersion) {

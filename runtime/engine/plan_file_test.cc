@@ -63,6 +63,8 @@ TEST_F(PlanFileTest, CorruptOrForeignFilesAreClearErrors) {
   EXPECT_THAT(DeserializePlan(bytes_->substr(0, bytes_->size() - 7)).status().message(),
               HasSubstr("truncated or padded"));
   EXPECT_THAT(DeserializePlan("KILNPLA").status().message(), HasSubstr("bad magic"));
+  EXPECT_THAT(DeserializePlan(bytes_->substr(0, 12)).status().message(),
+              HasSubstr("header is truncated"));
   EXPECT_THAT(DeserializePlan("ir graph text").status().message(), HasSubstr("bad magic"));
   std::string future = *bytes_;
   future[8] = 9;  // The format version.
