@@ -102,10 +102,10 @@ const Value* PeelViews(const Value* v, const std::vector<DimExpr>& dims) {
     if (v->type().dims == dims) return v;
     const Node* n = v->producer();
     if (n == nullptr) return nullptr;
-    OpKind op = n->op();
-    bool view = op == OpKind::kReshape || op == OpKind::kSqueeze || op == OpKind::kUnsqueeze ||
-                op == OpKind::kFlatten || op == OpKind::kIdentity;
-    if (!view || n->input(0)->type().NumElements() != v->type().NumElements()) return nullptr;
+    if (!IsContiguousView(n->op()) ||
+        n->input(0)->type().NumElements() != v->type().NumElements()) {
+      return nullptr;
+    }
     v = n->input(0);
   }
   return nullptr;

@@ -81,6 +81,11 @@ std::vector<OpInfo> BuildTable() {
 
 }  // namespace
 
+bool IsContiguousView(OpKind kind) {
+  return kind == OpKind::kReshape || kind == OpKind::kSqueeze || kind == OpKind::kUnsqueeze ||
+         kind == OpKind::kFlatten || kind == OpKind::kIdentity;
+}
+
 absl::string_view FusionKindName(FusionKind k) {
   switch (k) {
     case FusionKind::kElementwise: return "elementwise";

@@ -47,6 +47,9 @@ struct OpInfo {
 };
 
 const OpInfo& GetOpInfo(OpKind kind);
+// True for the ops whose output is input 0's elements in the same row-major order
+// (Reshape, Squeeze, Unsqueeze, Flatten, Identity): a backend may alias its buffer.
+bool IsContiguousView(OpKind kind);
 // Looks an op up by its name ("MatMul").
 std::optional<OpKind> LookupOp(absl::string_view name);
 // All ops, in table order.

@@ -28,18 +28,7 @@
 
 namespace kiln {
 
-bool IsViewNode(const Node& n) {
-  switch (n.op()) {
-    case OpKind::kReshape:
-    case OpKind::kSqueeze:
-    case OpKind::kUnsqueeze:
-    case OpKind::kFlatten:
-    case OpKind::kIdentity:
-      return true;
-    default:
-      return false;
-  }
-}
+bool IsViewNode(const Node& n) { return IsContiguousView(n.op()); }
 
 bool IsHostValueNode(const Node& n) {
   for (int i = 0; i < n.num_outputs(); ++i) {

@@ -16,11 +16,6 @@
 namespace kiln {
 namespace {
 
-bool IsView(OpKind op) {
-  return op == OpKind::kReshape || op == OpKind::kSqueeze || op == OpKind::kUnsqueeze ||
-         op == OpKind::kFlatten || op == OpKind::kIdentity;
-}
-
 absl::StatusOr<int64_t> BytesAt(const Value* v, const SymbolBounds& bounds) {
   ASSIGN_OR_RETURN(std::vector<int64_t> dims, EvaluateDims(v->type().dims, bounds));
   ASSIGN_OR_RETURN(int64_t count, ElementCount(dims));
@@ -98,7 +93,7 @@ absl::StatusOr<MemoryPlan> PlanMemory(const Graph& graph, const SymbolBounds& bo
       step[out] = s;
       root[out] = out;
       const Value* in = n->num_inputs() > 0 ? n->input(0) : nullptr;
-      bool view = IsView(n->op()) && in != nullptr;
+      bool view = IsContiguousView(n->op()) && in != nullptr;
       if (view && external.contains(in) && !external.contains(out)) {
         external.insert(out);  // A view of caller or weight memory needs no arena space.
         continue;

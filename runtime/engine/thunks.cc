@@ -6,19 +6,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ir/status_macros.h"
+#include "passes/lower_device.h"
 
 namespace kiln {
 namespace {
 
 bool IsHostValue(const Value* v) { return v->sym_value().has_value(); }
-
-bool IsHostNode(const Node& n) {
-  if (n.num_outputs() == 0) return false;
-  for (int i = 0; i < n.num_outputs(); ++i) {
-    if (!IsHostValue(n.output(i))) return false;
-  }
-  return true;
-}
 
 class ProgramBuilder {
  public:
@@ -56,13 +49,13 @@ class ProgramBuilder {
       p_.weights.push_back(n.output(0));
       return absl::OkStatus();
     }
-    if (IsHostNode(n)) {
+    if (IsHostValueNode(n)) {
       for (int i = 0; i < n.num_outputs(); ++i) {
         p_.storage[n.output(i)] = Storage{Storage::Kind::kHost, -1, 0};
       }
       return absl::OkStatus();
     }
-    if (IsViewOp(n.op()) && n.num_outputs() == 1 && n.input(0) != nullptr) {
+    if (IsViewNode(n) && n.num_outputs() == 1 && n.input(0) != nullptr) {
       const Value* in = n.input(0);
       const Value* out = n.output(0);
       ASSIGN_OR_RETURN(Storage s, StorageOf(in, n));
@@ -169,11 +162,6 @@ class ProgramBuilder {
 };
 
 }  // namespace
-
-bool IsViewOp(OpKind op) {
-  return op == OpKind::kReshape || op == OpKind::kSqueeze || op == OpKind::kUnsqueeze ||
-         op == OpKind::kFlatten || op == OpKind::kIdentity;
-}
 
 absl::StatusOr<ThunkProgram> BuildThunkProgram(const Plan& plan) {
   return ProgramBuilder(plan).Build();

@@ -54,9 +54,6 @@ struct ThunkProgram {
   std::vector<int> host_outputs;
 };
 
-// True for the ops whose output is input 0's buffer reinterpreted (contiguous views).
-bool IsViewOp(OpKind op);
-
 // Builds the program of `plan` (after EmitPlanKernels). A node the GPU runtime cannot execute
 // is Unimplemented, naming it.
 absl::StatusOr<ThunkProgram> BuildThunkProgram(const Plan& plan);
