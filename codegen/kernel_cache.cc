@@ -1,14 +1,11 @@
 #include "codegen/kernel_cache.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ir/file_io.h"
 
 namespace kiln {
 namespace {
@@ -38,11 +35,9 @@ std::string KernelCache::PathFor(absl::string_view key) const {
 }
 
 std::optional<std::string> KernelCache::Get(absl::string_view key) const {
-  std::ifstream f(PathFor(key), std::ios::binary);
-  if (!f) return std::nullopt;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string blob = ss.str();
+  absl::StatusOr<std::string> read = ReadFileToString(PathFor(key));
+  if (!read.ok()) return std::nullopt;
+  const std::string& blob = *read;
   // Layout: magic, key length (decimal) '\n', key, binary.
   if (absl::string_view(blob).substr(0, kMagic.size()) != kMagic) return std::nullopt;
   size_t nl = blob.find('\n', kMagic.size());
@@ -58,16 +53,7 @@ absl::Status KernelCache::Put(absl::string_view key, absl::string_view binary) c
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return absl::PermissionDeniedError(absl::StrCat("kernel cache ", dir_, ": ", ec.message()));
-  std::string path = PathFor(key);
-  std::string tmp = absl::StrCat(path, ".tmp", getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << kMagic << key.size() << '\n' << key << binary;
-    if (!f) return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp));
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot rename ", tmp, ": ", ec.message()));
-  return absl::OkStatus();
+  return WriteFileAtomically(PathFor(key), absl::StrCat(kMagic, key.size(), "\n", key, binary));
 }
 
 }  // namespace kiln

@@ -2,7 +2,6 @@
 // one NVRTC compile of the whole module (through the on-disk kernel cache).
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_set.h"
@@ -13,6 +12,7 @@
 #include "codegen/nvrtc_compiler.h"
 #include "codegen/source_writer.h"
 #include "frontend/onnx_import.h"
+#include "ir/file_io.h"
 #include "ir/status_macros.h"
 #include "passes/pass_manager.h"
 #include "runtime/engine/plan.h"
@@ -35,14 +35,6 @@ std::string ConfigKey(const AttentionConfig& c) {
   return absl::StrFormat("%d/%d/%d/%d/%a/%d/%d/%d/%d", static_cast<int>(c.dtype), c.bsd,
                          c.head_dim, c.v_head_dim, c.scale, c.causal, c.uniform_empty,
                          static_cast<int>(c.key_mask_dtype), static_cast<int>(c.bias_dtype));
-}
-
-absl::Status WriteFile(const std::string& path, absl::string_view data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
-  return absl::OkStatus();
 }
 
 // A plan sizes every buffer from the input shapes; a dim that depends on tensor data (e.g.
@@ -144,7 +136,7 @@ absl::StatusOr<std::unique_ptr<Plan>> CompileGraph(std::unique_ptr<Graph> graph,
     std::filesystem::create_directories(options.dump_cuda_dir, ec);
     std::string path = (std::filesystem::path(options.dump_cuda_dir) /
                         (SanitizeIdentifier(plan->graph->name()) + ".cu")).string();
-    RETURN_IF_ERROR(WriteFile(path, plan->source));
+    RETURN_IF_ERROR(WriteFileAtomically(path, plan->source));
     Progress(options, absl::StrCat("wrote ", path));
   }
 

@@ -10,13 +10,12 @@
 // kernels from the graph, and refuses a plan whose re-emitted source differs from the one its
 // cubin was compiled from (a plan written by another version of Kiln's code generator).
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "codegen/kernel_cache.h"
+#include "ir/file_io.h"
 #include "ir/parse_literals.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -145,17 +144,20 @@ std::string SerializePlan(const Plan& plan) {
     Put<uint64_t>(weights, t->nbytes());
     weights.append(static_cast<const char*>(t->raw_data()), t->nbytes());
   }
-  std::string payload;
-  PutSection(payload, "meta", MetaText(plan));
-  PutSection(payload, "graph", graph_text);
-  PutSection(payload, "weights", weights);
-  PutSection(payload, "cubin", plan.cubin);
+  // The header's size and checksum are filled in once the payload follows it in the buffer.
   std::string out(kMagic, sizeof(kMagic));
   Put<uint32_t>(out, kFormatVersion);
   Put<uint32_t>(out, 0);
-  Put<uint64_t>(out, payload.size());
-  Put<uint64_t>(out, StableHash64(payload));
-  return out + payload;
+  out.resize(kHeaderBytes);
+  PutSection(out, "meta", MetaText(plan));
+  PutSection(out, "graph", graph_text);
+  PutSection(out, "weights", weights);
+  PutSection(out, "cubin", plan.cubin);
+  const absl::string_view payload = absl::string_view(out).substr(kHeaderBytes);
+  const uint64_t size = payload.size(), checksum = StableHash64(payload);
+  std::memcpy(out.data() + kHeaderBytes - 16, &size, sizeof(size));
+  std::memcpy(out.data() + kHeaderBytes - 8, &checksum, sizeof(checksum));
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<Plan>> DeserializePlan(absl::string_view bytes,
@@ -216,25 +218,13 @@ absl::StatusOr<std::unique_ptr<Plan>> DeserializePlan(absl::string_view bytes,
 }
 
 absl::Status SavePlan(const Plan& plan, const std::string& path) {
-  std::string bytes = SerializePlan(plan);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write '", tmp, "'"));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, SerializePlan(plan));
 }
 
 absl::StatusOr<std::unique_ptr<Plan>> LoadPlan(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open plan '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return DeserializePlan(buffer.str(), path);
+  absl::StatusOr<std::string> bytes = ReadFileToString(path);
+  if (!bytes.ok()) return absl::NotFoundError(absl::StrCat("cannot open plan '", path, "'"));
+  return DeserializePlan(*bytes, path);
 }
 
 }  // namespace kiln
