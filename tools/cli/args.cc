@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -11,6 +12,15 @@ namespace kiln::cli {
 std::string ParsedArgs::Get(const std::string& name) const {
   auto it = values.find(name);
   return it == values.end() || it->second.empty() ? std::string() : it->second.back();
+}
+
+absl::StatusOr<int64_t> ParsedArgs::GetPositive(const std::string& name, int64_t absent) const {
+  if (!Has(name)) return absent;
+  int64_t n;
+  if (!absl::SimpleAtoi(Get(name), &n) || n <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " must be a positive integer"));
+  }
+  return n;
 }
 
 const std::vector<std::string>& ParsedArgs::GetAll(const std::string& name) const {

@@ -32,6 +32,9 @@ struct ParsedArgs {
   // The flag's value, or its default.
   std::string Get(const std::string& name) const;
   const std::vector<std::string>& GetAll(const std::string& name) const;
+  // The flag as a positive integer, `absent` when it was not given (nor has a default);
+  // InvalidArgument "--NAME must be a positive integer" otherwise.
+  absl::StatusOr<int64_t> GetPositive(const std::string& name, int64_t absent) const;
 };
 
 class ArgParser {

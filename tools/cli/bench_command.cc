@@ -49,7 +49,7 @@ absl::StatusOr<std::vector<Tensor>> BenchInputs(const Graph& g, const ParsedArgs
     std::vector<int64_t> dims;
     bool ok = kv.size() == 2 && !kv[0].empty();
     for (absl::string_view d : absl::StrSplit(ok ? kv[1] : "", 'x', absl::SkipEmpty())) {
-      int64_t n;
+      int64_t n = 0;
       ok = ok && absl::SimpleAtoi(d, &n) && n >= 0;
       dims.push_back(n);
     }

@@ -76,19 +76,9 @@ std::string Render(const Graph& graph, const ParsedArgs& a) {
   return PrintGraph(graph, options);
 }
 
-// A positive integer flag, or -1 when absent.
-absl::StatusOr<int64_t> PositiveFlag(const ParsedArgs& a, const std::string& name) {
-  if (!a.Has(name)) return -1;
-  int64_t n;
-  if (!absl::SimpleAtoi(a.Get(name), &n) || n <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " must be a positive integer"));
-  }
-  return n;
-}
-
 absl::StatusOr<std::string> MemoryPlanReport(const Graph& graph, const ParsedArgs& a) {
-  ASSIGN_OR_RETURN(int64_t max_batch, PositiveFlag(a, "max-batch"));
-  ASSIGN_OR_RETURN(int64_t max_seq, PositiveFlag(a, "max-seq"));
+  ASSIGN_OR_RETURN(int64_t max_batch, a.GetPositive("max-batch", -1));
+  ASSIGN_OR_RETURN(int64_t max_seq, a.GetPositive("max-seq", -1));
   ASSIGN_OR_RETURN(SymbolBounds bounds,
                    BoundsFromFlags(graph, max_batch, max_seq, a.GetAll("bound")));
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(graph, bounds));

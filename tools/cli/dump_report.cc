@@ -84,10 +84,8 @@ std::string FormatPassTimings(const std::vector<PassRecord>& records) {
   return out;
 }
 
-absl::StatusOr<SymbolBounds> BoundsFromFlags(const Graph& graph, int64_t max_batch,
-                                             int64_t max_seq,
-                                             const std::vector<std::string>& bound_specs) {
-  SymbolBounds explicit_bounds;
+absl::StatusOr<SymbolBounds> ParseBoundSpecs(const std::vector<std::string>& bound_specs) {
+  SymbolBounds bounds;
   for (const std::string& spec : bound_specs) {
     std::pair<std::string, std::string> kv = absl::StrSplit(spec, absl::MaxSplits('=', 1));
     int64_t n;
@@ -95,8 +93,15 @@ absl::StatusOr<SymbolBounds> BoundsFromFlags(const Graph& graph, int64_t max_bat
       return absl::InvalidArgumentError(
           absl::StrCat("--bound takes SYM=N with N a positive integer, got '", spec, "'"));
     }
-    explicit_bounds[kv.first] = n;
+    bounds[kv.first] = n;
   }
+  return bounds;
+}
+
+absl::StatusOr<SymbolBounds> BoundsFromFlags(const Graph& graph, int64_t max_batch,
+                                             int64_t max_seq,
+                                             const std::vector<std::string>& bound_specs) {
+  ASSIGN_OR_RETURN(SymbolBounds explicit_bounds, ParseBoundSpecs(bound_specs));
   // MakeSymbolBounds gives every input symbol max_batch or max_seq; name the missing flag.
   for (const Value* in : graph.inputs()) {
     for (size_t d = 0; d < in->type().dims.size(); ++d) {

@@ -20,6 +20,8 @@ std::string CommentLines(const std::string& text);
 // One row per pass name: runs, runs that changed the graph, total milliseconds, node count
 // after its last run; then the pipeline's total.
 std::string FormatPassTimings(const std::vector<PassRecord>& records);
+// The --bound SYM=N flags (N positive) as bounds.
+absl::StatusOr<SymbolBounds> ParseBoundSpecs(const std::vector<std::string>& bound_specs);
 // Bounds from --max-batch/--max-seq/--bound (a negative max means "not given"); fails
 // naming a symbol without a bound and the flag that would give it one.
 absl::StatusOr<SymbolBounds> BoundsFromFlags(const Graph& graph, int64_t max_batch,

@@ -4,25 +4,13 @@
 #include <fstream>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "frontend/onnx_import.h"
 #include "ir/status_macros.h"
+#include "tools/cli/dump_report.h"
 
 namespace kiln::cli {
-namespace {
-
-absl::StatusOr<int64_t> PositiveOr(const ParsedArgs& a, const std::string& name, int64_t dflt) {
-  if (!a.Has(name)) return dflt;
-  int64_t n;
-  if (!absl::SimpleAtoi(a.Get(name), &n) || n <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " must be a positive integer"));
-  }
-  return n;
-}
-
-}  // namespace
 
 void AddCompileFlags(ArgParser& parser) {
   parser.Flag({.name = "max-batch", .value_name = "N",
@@ -46,18 +34,9 @@ absl::StatusOr<CompileOptions> CompileOptionsFromArgs(const ParsedArgs& a,
   o.passes = choice.passes;
   o.opt_level = a.Has("O") ? choice.level : 3;
   o.precision = choice.precision;
-  ASSIGN_OR_RETURN(o.max_batch, PositiveOr(a, "max-batch", 64));
-  ASSIGN_OR_RETURN(o.max_seq, PositiveOr(a, "max-seq", 512));
-  for (const std::string& spec : a.GetAll("bound")) {
-    size_t eq = spec.find('=');
-    int64_t n = 0;
-    if (eq == std::string::npos || eq == 0 || !absl::SimpleAtoi(spec.substr(eq + 1), &n) ||
-        n <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--bound takes SYM=N with N a positive integer, got '", spec, "'"));
-    }
-    o.bounds[spec.substr(0, eq)] = n;
-  }
+  ASSIGN_OR_RETURN(o.max_batch, a.GetPositive("max-batch", 64));
+  ASSIGN_OR_RETURN(o.max_seq, a.GetPositive("max-seq", 512));
+  ASSIGN_OR_RETURN(o.bounds, ParseBoundSpecs(a.GetAll("bound")));
   if (a.Has("kernel-cache")) o.kernel_cache_dir = a.Get("kernel-cache");
   o.exact_gelu = a.Has("exact-gelu");
   if (verbose) {
