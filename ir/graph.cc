@@ -149,10 +149,13 @@ Node* Graph::AddNode(OpKind op, absl::Span<Value* const> inputs, int num_outputs
 }
 
 Value* Graph::AddConstant(Tensor value, std::string name) {
+  TensorType type{value.dtype(), {}};
+  for (int64_t d : value.shape()) type.dims.push_back(DimExpr(d));
   Attributes attrs;
   attrs.Set("value", std::move(value));
   Node* first = nodes_.empty() ? nullptr : nodes_.front().get();
   Node* n = AddNode(OpKind::kConstant, {}, 1, std::move(attrs), std::move(name), first);
+  n->output(0)->set_type(std::move(type));
   return n->output(0);
 }
 

@@ -166,7 +166,8 @@ class Graph {
   Node* AddNode(OpKind op, absl::Span<Value* const> inputs, int num_outputs,
                 Attributes attrs = {}, std::string name = "",
                 Node* before = nullptr);
-  // Adds a Constant node holding `value` (at the front of the graph).
+  // Adds a Constant node holding `value` (at the front of the graph), typed as the tensor is.
+  // Symbolic contents of small integer constants are left to shape inference or the caller.
   Value* AddConstant(Tensor value, std::string name = "");
   // Removes a node whose outputs have no uses.
   void RemoveNode(Node* node);

@@ -33,7 +33,6 @@ struct Plan {
 
 Value* ScalarI64(Graph& graph, int64_t x) {
   Value* v = graph.AddConstant(Tensor::Scalar<int64_t>(x));
-  v->set_type({DType::kI64, {}});
   v->set_sym_value(std::vector<DimExpr>{DimExpr(x)});
   return v;
 }

@@ -88,9 +88,7 @@ absl::StatusOr<Value*> Bias(Graph& graph, Node* n) {
     return 0;
   });
   Value* z = graph.AddConstant(zero);
-  z->set_type({t, {}});
   Value* m = graph.AddConstant(minus_inf);
-  m->set_type({t, {}});
   ASSIGN_OR_RETURN(Node * w, AddInferredNode(graph, OpKind::kWhere, {mask, z, m}, 1, {},
                                              absl::StrCat(n->name(), "/bias"), n));
   return w->output(0);

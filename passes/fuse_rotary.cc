@@ -171,7 +171,6 @@ absl::StatusOr<std::optional<RotaryMatch>> Match(const Node* add) {
 
 Value* I64s(Graph& graph, const std::vector<int64_t>& v) {
   Value* c = graph.AddConstant(Tensor::FromVector<int64_t>(v, {static_cast<int64_t>(v.size())}));
-  c->set_type({DType::kI64, {static_cast<int64_t>(v.size())}});
   std::vector<DimExpr> sym(v.begin(), v.end());
   c->set_sym_value(sym);
   return c;

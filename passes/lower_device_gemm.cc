@@ -29,7 +29,6 @@ absl::StatusOr<Value*> LoweringBuilder::Add(OpKind op, std::vector<Value*> input
 Value* LoweringBuilder::Ints(const std::vector<int64_t>& values) {
   const int64_t n = static_cast<int64_t>(values.size());
   Value* c = graph_.AddConstant(Tensor::FromVector<int64_t>(values, {n}));
-  c->set_type({DType::kI64, {n}});
   c->set_sym_value(std::vector<DimExpr>(values.begin(), values.end()));
   added_.push_back(c->producer());
   return c;

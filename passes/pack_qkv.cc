@@ -17,15 +17,6 @@
 namespace kiln {
 namespace {
 
-// A Constant node holding `t`, typed.
-Value* AddTypedConstant(Graph& graph, Tensor t, absl::string_view name) {
-  TensorType type{t.dtype(), {}};
-  for (int64_t d : t.shape()) type.dims.push_back(DimExpr(d));
-  Value* v = graph.AddConstant(std::move(t), graph.UniqueValueName(name));
-  v->set_type(type);
-  return v;
-}
-
 // Concatenates 2-D constant tensors of one dtype along `axis` (0 or 1).
 absl::StatusOr<Tensor> Concat2D(const std::vector<const Tensor*>& parts, int axis) {
   const DType dtype = parts[0]->dtype();
@@ -114,10 +105,11 @@ absl::StatusOr<Value*> PackProjections(Graph& graph, Node* attention, std::strin
     *why = absl::StrCat("weights do not concatenate: ", w.status().message());
     return nullptr;
   }
-  std::vector<Value*> inputs = {mm[0]->input(0), AddTypedConstant(graph, *std::move(w), "qkv_w")};
+  std::vector<Value*> inputs = {
+      mm[0]->input(0), graph.AddConstant(*std::move(w), graph.UniqueValueName("qkv_w"))};
   if (!biases.empty()) {
     ASSIGN_OR_RETURN(Tensor b, Concat1D(biases));
-    inputs.push_back(AddTypedConstant(graph, std::move(b), "qkv_b"));
+    inputs.push_back(graph.AddConstant(std::move(b), graph.UniqueValueName("qkv_b")));
   }
   ASSIGN_OR_RETURN(Node * packed,
                    AddInferredNode(graph, OpKind::kFusedMatMul, inputs, 1, mm[0]->attrs(),
