@@ -68,7 +68,7 @@ absl::StatusOr<Value*> Materialize(Graph& graph, const MergedOperand& m, Node* b
 // [B*S, H*D] or any shape: a [B, S, H*D] tensor has the same element order), when that is y's
 // only use; else null.
 Node* MergingReshape(const Graph& graph, const Value* y) {
-  if (y->uses().size() != 1 || !HasSingleUse(graph, y)) return nullptr;
+  if (!HasSingleUse(graph, y)) return nullptr;
   const Node* t = y->uses()[0].user;
   if (!IsHeadSwap(t) || !HasSingleUse(graph, t->output(0))) return nullptr;
   Node* r = t->output(0)->uses()[0].user;

@@ -139,11 +139,11 @@ absl::StatusOr<cublasLtMatmulAlgo_t> GemmRunner::FindAlgo(
   // The heuristic's first choice is often not the fastest for transformer shapes: time the
   // candidates once on the real operands and keep the fastest for this key.
   int best = 0;
-  float best_ms = 0;
+  std::optional<float> best_ms;
   for (int i = 0; timer && found > 1 && i < found; ++i) {
     absl::StatusOr<float> ms = timer(results[i].algo);
     if (!ms.ok()) continue;  // A candidate that fails to launch is simply not chosen.
-    if (i == 0 || *ms < best_ms || best_ms == 0) {
+    if (!best_ms || *ms < *best_ms) {
       best = i;
       best_ms = *ms;
     }

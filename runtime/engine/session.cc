@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ir/status_macros.h"
@@ -364,10 +365,11 @@ absl::StatusOr<absl::flat_hash_map<std::string, Tensor>> Session::Run(
     }
     ordered.push_back(it->second);
   }
-  if (inputs.size() != ordered.size()) {
+  if (inputs.size() != ordered.size()) {  // Every input was found, so some name is extra.
+    absl::flat_hash_set<std::string> known;
+    for (const Value* in : g.inputs()) known.insert(in->name());
     for (const auto& [name, t] : inputs) {
-      if (g.FindValue(name) == nullptr ||
-          std::find(g.inputs().begin(), g.inputs().end(), g.FindValue(name)) == g.inputs().end()) {
+      if (!known.contains(name)) {
         return absl::InvalidArgumentError(absl::StrCat("the plan has no input named '", name, "'"));
       }
     }
