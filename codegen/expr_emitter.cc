@@ -315,7 +315,8 @@ absl::StatusOr<std::string> ExprEmitter::EmitConstant(const Node& n, const Index
         absl::StrCat(n.name(), " (Constant) -> ", v->name(), ": ", v->type().ToString()));
     std::vector<std::string> elems;
     for (int64_t i = 0; i < t->num_elements(); ++i) elems.push_back(element(i));
-    globals_.Line(absl::StrCat("__device__ const ", ComputeType(dt), " ", it->second, "[",
+    // Aligned so that a thread reading adjacent entries may load them as one vector.
+    globals_.Line(absl::StrCat("__device__ __align__(16) const ", ComputeType(dt), " ", it->second, "[",
                                t->num_elements(), "] = {", absl::StrJoin(elems, ", "), "};"));
   }
   return Let(ComputeType(dt), v->name(),

@@ -45,6 +45,7 @@ std::string EmittedKernel::LaunchSummary() const {
     if (vector_width > 1) absl::StrAppend(&s, ", ", vector_width, " per 16-byte vector");
   } else {
     absl::StrAppend(&s, "one block per row, rows=", rows.ToString(), " cols=", cols.ToString());
+    if (vector_width > 1) absl::StrAppend(&s, ", ", vector_width, " columns per 16-byte vector");
   }
   absl::StrAppend(&s, "; buffers:");
   for (const KernelBuffer& b : buffers) {

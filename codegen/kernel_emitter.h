@@ -39,8 +39,8 @@ struct EmittedKernel {
   DimExpr rows, cols;
   std::vector<DimExpr> dims;  // params.dims[i] (at least one entry is always passed).
   int block_size = 256;       // Threads per block.
-  // Elementwise: elements per thread-iteration. Above 1 the kernel reads and writes 16-byte
-  // vectors, so every buffer must be 16-byte aligned; size the grid for n / vector_width.
+  // Elements per 16-byte vector access (elementwise: per thread-iteration; size the grid for
+  // n / vector_width). Above 1 every buffer must be 16-byte aligned.
   int vector_width = 1;
 
   // A readable summary of the launch parameters.

@@ -168,13 +168,19 @@ TEST(KernelEmitterTest, SkipRmsNormStoresBothOutputs) {
   text.replace(text.find("elided"), 6, "[" + ones + "]");
   absl::StatusOr<EmittedKernel> k = EmitFirst(text);
   ASSERT_TRUE(k.ok()) << k.status();
-  // 64 constant columns: cached in registers, two per thread of a 32-thread block.
+  // 64 constant bf16 columns: eight 16-byte vectors, one per thread of a 32-thread block, read
+  // and written whole and cached in registers.
   EXPECT_EQ(k->block_size, 32);
+  EXPECT_EQ(k->vector_width, 8);
   const std::string& src = k->source;
   for (const char* s : {"// rms (SkipNormalization)", "kiln_round_bf16(", "rsqrtf(",
-                        "float xs[2];", "const kiln_i64 c = threadIdx.x + (kiln_i64)i * 32;",
-                        "out_y[row * p.cols + c] = kiln_f2bf(", "out_sum[row * p.cols + c]",
-                        "__device__ const float kiln_fused_norm_w[64]"}) {
+                        "float xs[8];", "if (vc < p.cols / 8)",
+                        "kiln_load16(x + row * p.cols + vc * 8)",
+                        "kiln_load16(skip + row * p.cols + vc * 8)",
+                        "out_y_lanes[j] = kiln_f2bf(", "out_sum_lanes[j] = kiln_f2bf(",
+                        "kiln_store16(out_y + row * p.cols + vc * 8, out_y_vec);",
+                        "kiln_store16(out_sum + row * p.cols + vc * 8, out_sum_vec);",
+                        "__device__ __align__(16) const float kiln_fused_norm_w[64]"}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
   }
   ExpectCompiles(*k);
@@ -202,14 +208,57 @@ TEST(KernelEmitterTest, RowKernelStoresViewsAndRowSelections) {
   EXPECT_EQ(k->kind, EmittedKernel::Kind::kRowReduction);
   EXPECT_EQ(k->block_size, 32);
   const std::string& src = k->source;
-  // The view is the row value stored at the same offset; the Gather of token 0 is stored only
-  // by the rows of token 0, at its own offset.
-  for (const char* s : {"out_flat[row * p.cols + c] = y;", "out_y[row * p.cols + c] = y;",
+  // The view is the row value stored at the same offset (both as 16-byte vectors of four
+  // floats); the Gather of token 0 is stored only by the rows of token 0, at its own offset.
+  EXPECT_EQ(k->vector_width, 4);
+  for (const char* s : {"out_flat_lanes[j] = y;", "out_y_lanes[j] = y;",
+                        "kiln_store16(out_flat + row * p.cols + vc * 4, out_flat_vec);",
                         "if (j1 == ((kiln_i64)0 < 0", "out_first[(rest) * (kiln_i64)8 + c] = y;",
                         "const float y = (xs[i] - mean) * inv_std * (float)w;"}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
   }
   ExpectCompiles(*k);
+}
+
+// Rows that 16-byte vectors do not tile (60 f16 columns), and a row computed by a prologue
+// (a Gather), stay scalar: cached in registers, column c = threadIdx.x + i * block.
+TEST(KernelEmitterTest, RowKernelStaysScalarWhenVectorsDoNotFit) {
+  constexpr char kOdd[] = R"(
+graph main(%x: f16[rows,60]) {
+  %y: f16[rows,60] = FusedKernel(%x) @fused_sm body
+    graph fused(%x: f16[rows,60]) {
+      %y: f16[rows,60] = Softmax(%x) {axis=-1} @sm
+      return %y
+    }
+  return %y
+}
+)";
+  constexpr char kGathered[] = R"(
+graph main(%table: f16[100,64], %ids: i64[batch,seq]) {
+  %y: f16[batch,seq,64] = FusedKernel(%table, %ids) @fused_emb body
+    graph fused(%table: f16[100,64], %ids: i64[batch,seq]) {
+      %e: f16[batch,seq,64] = Gather(%table, %ids) {axis=0} @emb
+      %w: f16[64] = Constant() {value=tensor<f16[64]> elided} @w
+      %y: f16[batch,seq,64] = RMSNormalization(%e, %w) {axis=-1, epsilon=1e-06} @rms
+      return %y
+    }
+  return %y
+}
+)";
+  std::string gathered = kGathered;
+  std::string ones;
+  for (int i = 0; i < 64; ++i) ones += i ? ", 1" : "1";
+  gathered.replace(gathered.find("elided"), 6, "[" + ones + "]");
+  for (const std::string& text : {std::string(kOdd), gathered}) {
+    absl::StatusOr<EmittedKernel> k = EmitFirst(text);
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_EQ(k->vector_width, 1);
+    EXPECT_EQ(k->block_size, 32);
+    EXPECT_TRUE(absl::StrContains(k->source, "const kiln_i64 c = threadIdx.x + (kiln_i64)i * 32;"))
+        << k->source;
+    EXPECT_FALSE(absl::StrContains(k->source, "kiln_load16")) << k->source;
+    ExpectCompiles(*k);
+  }
 }
 
 constexpr char kTwoShapes[] = R"(
