@@ -5,7 +5,7 @@ namespace {
 
 // Names start with kiln_ so generated code (whose identifiers come from graph names, sanitized
 // and never prefixed so) cannot collide with them.
-constexpr char kPrelude[] = R"CUDA(// ---- Kiln CUDA prelude (no CUDA headers) ----
+constexpr char kPreludeHead[] = R"CUDA(// ---- Kiln CUDA prelude (no CUDA headers) ----
 typedef long long kiln_i64;
 typedef unsigned long long kiln_u64;
 )CUDA";
@@ -140,9 +140,9 @@ template <int D> struct KilnRowParams {
 
 const std::string& CudaPrelude(IndexWidth width) {
   static const std::string* prelude32 =
-      new std::string(std::string(kPrelude) + kIndex32 + kPreludeBody);
+      new std::string(std::string(kPreludeHead) + kIndex32 + kPreludeBody);
   static const std::string* prelude64 =
-      new std::string(std::string(kPrelude) + kIndex64 + kPreludeBody);
+      new std::string(std::string(kPreludeHead) + kIndex64 + kPreludeBody);
   return width == IndexWidth::k32 ? *prelude32 : *prelude64;
 }
 
