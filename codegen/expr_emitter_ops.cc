@@ -217,7 +217,8 @@ std::string ExprEmitter::SliceIndex(const DimExpr& dim, const DimExpr& raw_start
   }
   std::string scaled = i;
   if (step > INT32_MAX || step < -INT32_MAX) {
-    // Wider than any dim of a 32-bit plan, where the axis then has one element (i is 0).
+    // Wider than any dim of a 32-bit plan, where the axis then has one element (i is 0); in a
+    // 64-bit module the product is exact.
     scaled = absl::StrCat("(kiln_idx)((kiln_i64)", i, " * (kiln_i64)", step, ")");
   } else if (step != 1) {
     scaled = absl::StrCat(i, " * (kiln_idx)", step);
