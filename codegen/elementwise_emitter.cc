@@ -164,20 +164,22 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
   code.Open(absl::StrCat("for (kiln_uidx flat_u = ", first, "; flat_u < (kiln_uidx)p.n; flat_u += ",
                          kGridStride, ")"));
   code.Line("const kiln_idx flat = (kiln_idx)flat_u;");
-  // The domain index, innermost dim first. Constant dims divide by literals (a multiply and
-  // shift); unit dims are index 0.
+  // The domain index, innermost dim first, divided out unsigned (cheaper than signed division;
+  // every operand is non-negative). Constant dims divide by literals (a multiply and shift);
+  // unit dims are index 0.
   Index idx(domain.size(), kZeroIndex);
-  std::string rest = "flat";
+  std::string rest = "flat_u";
   for (size_t d = domain.size(); d-- > 0;) {
     if (domain[d] == DimExpr(1)) continue;
     std::optional<int64_t> c = domain[d].as_const();
-    std::string dim = c ? absl::StrCat("(kiln_idx)", *c)
-                        : absl::StrCat("(kiln_idx)p.out_dims[", d, "]");
+    std::string dim = c ? absl::StrCat("(kiln_uidx)", *c)
+                        : absl::StrCat("(kiln_uidx)p.out_dims[", d, "]");
     bool outermost = true;
     for (size_t e = 0; e < d; ++e) outermost = outermost && domain[e] == DimExpr(1);
-    idx[d] = emitter.Let("kiln_idx", absl::StrCat("i", d),
-                         outermost ? rest : absl::StrCat(rest, " % ", dim));
-    if (!outermost) rest = emitter.Let("kiln_idx", "rest", absl::StrCat(rest, " / ", dim));
+    idx[d] = emitter.Let(
+        "kiln_idx", absl::StrCat("i", d),
+        absl::StrCat("(kiln_idx)", outermost ? rest : absl::StrCat("(", rest, " % ", dim, ")")));
+    if (!outermost) rest = emitter.Let("kiln_uidx", "rest", absl::StrCat(rest, " / ", dim));
   }
   emitter.SetDomain(idx, domain);
   for (int i = 0; i < node.num_outputs(); ++i) {

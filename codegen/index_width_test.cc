@@ -98,8 +98,8 @@ TEST(IndexWidthTest, ModulePreludeDefinesTheIndexTypeAndBothCompile) {
   EXPECT_FALSE(absl::StrContains(k->source, "kiln_i64")) << k->source;
   EXPECT_TRUE(absl::StrContains(k->source, "for (kiln_uidx flat_u = ")) << k->source;
   EXPECT_TRUE(absl::StrContains(k->source, "const kiln_idx flat = (kiln_idx)flat_u;"));
-  EXPECT_TRUE(absl::StrContains(k->source, "% (kiln_idx)p.out_dims[1]")) << k->source;
-  EXPECT_TRUE(absl::StrContains(k->source, "% (kiln_idx)64")) << k->source;
+  EXPECT_TRUE(absl::StrContains(k->source, "% (kiln_uidx)p.out_dims[1]")) << k->source;
+  EXPECT_TRUE(absl::StrContains(k->source, "(kiln_idx)(flat_u % (kiln_uidx)64)")) << k->source;
   std::string s32 = BuildModuleSource({*k}, IndexWidth::k32);
   std::string s64 = BuildModuleSource({*k});
   EXPECT_TRUE(absl::StrContains(s32, "typedef int kiln_idx;\ntypedef unsigned int kiln_uidx;"));
