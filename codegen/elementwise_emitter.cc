@@ -11,19 +11,10 @@
 namespace kiln {
 namespace {
 
-// Per domain dim, the element stride of an input broadcast to the domain (0 where stretched).
-std::vector<DimExpr> BroadcastStrides(const std::vector<DimExpr>& in,
-                                      const std::vector<DimExpr>& domain) {
-  std::vector<DimExpr> strides(std::max<size_t>(domain.size(), 1), DimExpr(0));
-  if (in.size() > domain.size()) return strides;
-  size_t shift = domain.size() - in.size();
-  DimExpr stride(1);
-  for (size_t d = in.size(); d-- > 0;) {
-    if (in[d] != DimExpr(1)) strides[d + shift] = stride;
-    stride = stride * in[d];
-  }
-  return strides;
-}
+// The grid-stride loops count in kiln_uidx: unsigned, so with a 32-bit index the counter plus
+// the grid's stride (n < 2^31, stride <= 65535 * 256) cannot wrap.
+constexpr char kThreadIndex[] = "(kiln_uidx)blockIdx.x * blockDim.x + threadIdx.x";
+constexpr char kGridStride[] = "(kiln_uidx)gridDim.x * blockDim.x";
 
 // Elements per thread when the body is a pure same-shape map whose inputs and outputs all
 // have one element size of 2 to 8 bytes (so 16 bytes hold 2 to 8 of them); else 1.
@@ -64,10 +55,8 @@ absl::Status EmitVectorLoop(const Node& node, int width, const std::vector<std::
                             const std::vector<std::string>& out_vars, ExprEmitter& e) {
   const Graph& body = *node.body();
   SourceWriter& code = e.code();
-  code.Open(
-      absl::StrCat("for (kiln_i64 vec = (kiln_i64)blockIdx.x * blockDim.x + threadIdx.x; "
-                   "vec < p.n / ",
-                   width, "; vec += (kiln_i64)gridDim.x * blockDim.x)"));
+  code.Open(absl::StrCat("for (kiln_uidx vec = ", kThreadIndex, "; vec < (kiln_uidx)(p.n / ",
+                         width, "); vec += ", kGridStride, ")"));
   std::vector<std::string> in_lanes, out_lanes, out_vecs;
   for (size_t k = 0; k < in_vars.size(); ++k) {
     std::string st = StorageType(body.inputs()[k]->type().dtype);
@@ -157,7 +146,7 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
   kernel.name = name;
   kernel.domain = domain;
   SourceWriter globals, code;
-  for (const char* reserved : {"p", "flat", "rest", "vec"}) code.FreshName(reserved);
+  for (const char* reserved : {"p", "flat", "flat_u", "rest", "vec"}) code.FreshName(reserved);
   std::vector<std::string> params, input_vars, output_vars;
   kernel.buffers = KernelBuffers(node, code, &params, &input_vars, &output_vars);
   DimTable dims;
@@ -165,29 +154,38 @@ absl::StatusOr<EmittedKernel> EmitElementwiseKernel(const Node& node, const std:
 
   code.Indent();
   kernel.vector_width = VectorWidth(node);
-  std::string first = "(kiln_i64)blockIdx.x * blockDim.x + threadIdx.x";
+  std::string first = kThreadIndex;
   if (kernel.vector_width > 1) {
     RETURN_IF_ERROR(EmitVectorLoop(node, kernel.vector_width, input_vars, output_vars, emitter));
     // The tail the vectors did not cover.
-    first = absl::StrCat("p.n / ", kernel.vector_width, " * ", kernel.vector_width, " + ", first);
+    first = absl::StrCat("(kiln_uidx)(p.n / ", kernel.vector_width, " * ", kernel.vector_width,
+                         ") + ", first);
   }
-  code.Open(absl::StrCat("for (kiln_i64 flat = ", first,
-                         "; flat < p.n; "
-                         "flat += (kiln_i64)gridDim.x * blockDim.x)"));
-  // The domain index, innermost dim first.
-  Index idx(domain.size());
-  std::string rest = "flat";
+  code.Open(absl::StrCat("for (kiln_uidx flat_u = ", first, "; flat_u < (kiln_uidx)p.n; flat_u += ",
+                         kGridStride, ")"));
+  code.Line("const kiln_idx flat = (kiln_idx)flat_u;");
+  // The domain index, innermost dim first, divided out unsigned (cheaper than signed division;
+  // every operand is non-negative). Constant dims divide by literals (a multiply and shift);
+  // unit dims are index 0.
+  Index idx(domain.size(), kZeroIndex);
+  std::string rest = "flat_u";
   for (size_t d = domain.size(); d-- > 0;) {
-    std::string dim = absl::StrCat("p.out_dims[", d, "]");
-    idx[d] = emitter.Let("kiln_i64", absl::StrCat("i", d),
-                         d == 0 ? rest : absl::StrCat(rest, " % ", dim));
-    if (d > 0) rest = emitter.Let("kiln_i64", "rest", absl::StrCat(rest, " / ", dim));
+    if (domain[d] == DimExpr(1)) continue;
+    std::optional<int64_t> c = domain[d].as_const();
+    std::string dim = c ? absl::StrCat("(kiln_uidx)", *c)
+                        : absl::StrCat("(kiln_uidx)p.out_dims[", d, "]");
+    bool outermost = true;
+    for (size_t e = 0; e < d; ++e) outermost = outermost && domain[e] == DimExpr(1);
+    idx[d] = emitter.Let(
+        "kiln_idx", absl::StrCat("i", d),
+        absl::StrCat("(kiln_idx)", outermost ? rest : absl::StrCat("(", rest, " % ", dim, ")")));
+    if (!outermost) rest = emitter.Let("kiln_uidx", "rest", absl::StrCat(rest, " / ", dim));
   }
   emitter.SetDomain(idx, domain);
   for (int i = 0; i < node.num_outputs(); ++i) {
     const Value* out = body.outputs()[i];
-    Index out_idx =
-        out->type().dims == domain ? idx : emitter.Delinearize("flat", out->type().dims);
+    Index out_idx = out->type().dims == domain ? idx
+                                               : emitter.Reindex(idx, domain, out->type().dims);
     ASSIGN_OR_RETURN(std::string value, emitter.ValueAt(out, out_idx));
     code.Line(
         absl::StrCat(output_vars[i], "[flat] = ", StoreConvert(out->type().dtype, value), ";"));

@@ -1,5 +1,6 @@
 #include "codegen/expr_emitter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -10,13 +11,35 @@
 
 namespace kiln {
 
-std::string DimTable::Ref(const DimExpr& d) {
-  if (std::optional<int64_t> c = d.as_const()) return absl::StrCat("(kiln_i64)", *c);
+size_t DimTable::Slot(const DimExpr& d) {
   for (size_t i = 0; i < dims_.size(); ++i) {
-    if (dims_[i] == d) return absl::StrCat("p.dims[", i, "]");
+    if (dims_[i] == d) return i;
   }
   dims_.push_back(d);
-  return absl::StrCat("p.dims[", dims_.size() - 1, "]");
+  return dims_.size() - 1;
+}
+
+std::string DimTable::Ref(const DimExpr& d) {
+  if (std::optional<int64_t> c = d.as_const()) return absl::StrCat("(kiln_idx)", *c);
+  return absl::StrCat("((kiln_idx)p.dims[", Slot(d), "])");
+}
+
+std::string DimTable::Ref64(const DimExpr& d) {
+  if (std::optional<int64_t> c = d.as_const()) return absl::StrCat("(kiln_i64)", *c);
+  return absl::StrCat("p.dims[", Slot(d), "]");
+}
+
+std::vector<DimExpr> BroadcastStrides(const std::vector<DimExpr>& in,
+                                      const std::vector<DimExpr>& domain) {
+  std::vector<DimExpr> strides(std::max<size_t>(domain.size(), 1), DimExpr(0));
+  if (in.size() > domain.size()) return strides;
+  size_t shift = domain.size() - in.size();
+  DimExpr stride(1);
+  for (size_t d = in.size(); d-- > 0;) {
+    if (in[d] != DimExpr(1)) strides[d + shift] = stride;
+    stride = stride * in[d];
+  }
+  return strides;
 }
 
 std::string ComputeType(DType t) {
@@ -126,25 +149,85 @@ std::string ExprEmitter::Let(absl::string_view type, absl::string_view base,
 }
 
 std::string ExprEmitter::Linearize(const Index& idx, const std::vector<DimExpr>& dims) {
-  if (idx.empty()) return "(kiln_i64)0";
-  std::string expr = idx[0];
-  for (size_t d = 1; d < idx.size(); ++d) {
-    expr = absl::StrCat("(", expr, ") * ", dims_.Ref(dims[d]), " + ", idx[d]);
+  // Zero components (stretched or unit dims) add nothing; a zero prefix scales to nothing.
+  std::string expr = kZeroIndex;
+  for (size_t d = 0; d < idx.size(); ++d) {
+    if (expr == kZeroIndex) {
+      expr = idx[d];
+    } else if (dims[d] != DimExpr(1)) {
+      expr = absl::StrCat("(", expr, ") * ", dims_.Ref(dims[d]));
+      if (idx[d] != kZeroIndex) absl::StrAppend(&expr, " + ", idx[d]);
+    }
   }
   return expr;
 }
 
 Index ExprEmitter::Delinearize(const std::string& flat, const std::vector<DimExpr>& dims) {
-  Index idx(dims.size());
+  Index idx(dims.size(), kZeroIndex);
   if (dims.empty()) return idx;
-  std::string rest = Let("kiln_i64", "flat", flat);
+  std::string rest = Let("kiln_idx", "flat", flat);
   for (size_t d = dims.size() - 1; d > 0; --d) {
+    if (dims[d] == DimExpr(1)) continue;  // Its index is 0 and `rest` is unchanged.
     std::string dim = dims_.Ref(dims[d]);
-    idx[d] = Let("kiln_i64", absl::StrCat("j", d), absl::StrCat(rest, " % ", dim));
-    rest = Let("kiln_i64", "rest", absl::StrCat(rest, " / ", dim));
+    idx[d] = Let("kiln_idx", absl::StrCat("j", d), absl::StrCat(rest, " % ", dim));
+    rest = Let("kiln_idx", "rest", absl::StrCat(rest, " / ", dim));
   }
-  idx[0] = rest;
+  if (dims[0] != DimExpr(1)) idx[0] = rest;
   return idx;
+}
+
+Index ExprEmitter::Reindex(const Index& idx, const std::vector<DimExpr>& out,
+                           const std::vector<DimExpr>& in) {
+  // Positions of the non-unit dims; a unit dim's index is 0 on either side.
+  std::vector<size_t> o, i;
+  for (size_t d = 0; d < out.size(); ++d) {
+    if (out[d] != DimExpr(1)) o.push_back(d);
+  }
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (in[d] != DimExpr(1)) i.push_back(d);
+  }
+  auto generic = [&] { return Delinearize(Linearize(idx, out), in); };
+  // A constant 0 dim makes every prefix product equal; the tensor is empty anyway.
+  for (const std::vector<DimExpr>* dims : {&out, &in}) {
+    for (const DimExpr& d : *dims) {
+      if (d == DimExpr(0)) return generic();
+    }
+  }
+  Index result(in.size(), kZeroIndex);
+  size_t a = 0, b = 0;  // Starts of the current group in `o` and `i`.
+  while (a < o.size() || b < i.size()) {
+    // The smallest group [a, ea) x [b, eb) whose dim products agree (as polynomials); the
+    // row-major offsets within it then agree, as do those of the dims after it.
+    DimExpr po(1);
+    size_t ea = a, eb = b;
+    bool found = false;
+    while (ea < o.size() && !found) {
+      po = po * out[o[ea++]];
+      DimExpr pi(1);
+      for (eb = b; eb < i.size() && !found;) {
+        pi = pi * in[i[eb++]];
+        found = pi == po && po.is_valid();
+      }
+    }
+    if (!found) return generic();
+    if (ea - a == 1 && eb - b == 1) {
+      result[i[b]] = idx[o[a]];
+    } else {
+      Index group_idx;
+      std::vector<DimExpr> group_out, group_in;
+      for (size_t k = a; k < ea; ++k) {
+        group_idx.push_back(idx[o[k]]);
+        group_out.push_back(out[o[k]]);
+      }
+      for (size_t k = b; k < eb; ++k) group_in.push_back(in[i[k]]);
+      std::string flat = Linearize(group_idx, group_out);
+      Index parts = eb - b == 1 ? Index{flat} : Delinearize(flat, group_in);
+      for (size_t k = b; k < eb; ++k) result[i[k]] = parts[k - b];
+    }
+    a = ea;
+    b = eb;
+  }
+  return result;
 }
 
 Index ExprEmitter::Broadcast(const Index& idx, const std::vector<DimExpr>& out,
@@ -153,7 +236,7 @@ Index ExprEmitter::Broadcast(const Index& idx, const std::vector<DimExpr>& out,
   size_t shift = out.size() - in.size();
   for (size_t d = 0; d < in.size(); ++d) {
     bool stretched = in[d] == DimExpr(1) && out[d + shift] != DimExpr(1);
-    result[d] = stretched ? "(kiln_i64)0" : idx[d + shift];
+    result[d] = stretched ? kZeroIndex : idx[d + shift];
   }
   return result;
 }
@@ -223,14 +306,24 @@ absl::StatusOr<std::string> ExprEmitter::LoadInput(int k, const Value* v, const 
   bool direct = !domain_.empty() && dims.size() <= domain_.size();
   size_t shift = direct ? domain_.size() - dims.size() : 0;
   for (size_t d = 0; direct && d < dims.size(); ++d) {
-    direct = idx[d] == domain_[d + shift] || (idx[d] == "(kiln_i64)0" && dims[d] == DimExpr(1));
+    direct = idx[d] == domain_[d + shift] || (idx[d] == kZeroIndex && dims[d] == DimExpr(1));
   }
   if (direct) {
+    // The host passes these strides as p.in_strides[k]; constant ones are literals here.
+    std::vector<DimExpr> strides = BroadcastStrides(dims, domain_dims_);
     std::vector<std::string> terms;
     for (size_t j = 0; j < domain_.size(); ++j) {
-      terms.push_back(absl::StrCat(domain_[j], " * p.in_strides[", k, "][", j, "]"));
+      std::optional<int64_t> c = strides[j].as_const();
+      if (c == 0 || domain_[j] == kZeroIndex) continue;
+      if (c == 1) {
+        terms.push_back(domain_[j]);
+      } else if (c) {
+        terms.push_back(absl::StrCat(domain_[j], " * (kiln_idx)", *c));
+      } else {
+        terms.push_back(absl::StrCat(domain_[j], " * (kiln_idx)p.in_strides[", k, "][", j, "]"));
+      }
     }
-    offset = absl::StrJoin(terms, " + ");
+    offset = terms.empty() ? kZeroIndex : absl::StrJoin(terms, " + ");
   } else {
     offset = Linearize(idx, dims);
   }
@@ -240,11 +333,12 @@ absl::StatusOr<std::string> ExprEmitter::LoadInput(int k, const Value* v, const 
 
 std::string ExprEmitter::EmitSymbolic(const Value* v, const std::vector<DimExpr>& contents,
                                       const Index& idx) {
-  std::string element = contents.empty() ? "(kiln_i64)0" : dims_.Ref(contents.back());
+  // The contents are data (64-bit values); only the offset is an index.
+  std::string element = contents.empty() ? "(kiln_i64)0" : dims_.Ref64(contents.back());
   if (contents.size() > 1) {
-    std::string offset = Let("kiln_i64", "offset", Linearize(idx, v->type().dims));
+    std::string offset = Let("kiln_idx", "offset", Linearize(idx, v->type().dims));
     for (size_t i = contents.size() - 1; i-- > 0;) {
-      element = absl::StrCat("(", offset, " == ", i, " ? ", dims_.Ref(contents[i]), " : ",
+      element = absl::StrCat("(", offset, " == ", i, " ? ", dims_.Ref64(contents[i]), " : ",
                              element, ")");
     }
   }
@@ -267,7 +361,9 @@ absl::StatusOr<std::string> ExprEmitter::EmitSplit(const Node& n, const Value* v
     offset = offset + n.output(i)->type().dims[axis];
   }
   Index in_idx = idx;
-  in_idx[axis] = absl::StrCat("(", idx[axis], " + ", dims_.Ref(offset), ")");
+  if (offset != DimExpr(0)) {
+    in_idx[axis] = absl::StrCat("(", idx[axis], " + ", dims_.Ref(offset), ")");
+  }
   return ValueAt(n.input(0), in_idx);
 }
 
@@ -275,13 +371,14 @@ absl::StatusOr<std::string> ExprEmitter::EmitRange(const Node& n, const Index& i
   const Value* out = n.output(0);
   DType t = out->type().dtype;
   std::string ct = ComputeType(t);
-  std::string i = idx.empty() ? "(kiln_i64)0" : idx[0];
+  std::string i = idx.empty() ? kZeroIndex : idx[0];
   std::optional<std::vector<DimExpr>> start = IntsOf(n.input(0));
   std::optional<std::vector<DimExpr>> delta = IntsOf(n.input(2));
   if (!IsFloat(t) && start && delta && start->size() == 1 && delta->size() == 1) {
+    // The elements are data: computed in 64 bits from the index.
     return Let(ct, out->name(),
-               absl::StrCat("((", ct, ")(", dims_.Ref((*start)[0]), " + ", i, " * ",
-                            dims_.Ref((*delta)[0]), "))"));
+               absl::StrCat("((", ct, ")(", dims_.Ref64((*start)[0]), " + (kiln_i64)", i, " * ",
+                            dims_.Ref64((*delta)[0]), "))"));
   }
   std::optional<double> fstart = ConstantScalar(n.input(0));
   std::optional<double> fdelta = ConstantScalar(n.input(2));

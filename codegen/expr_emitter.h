@@ -15,19 +15,34 @@
 
 namespace kiln {
 
-// A multi-index: one C expression of type kiln_i64 per dim.
+// A multi-index: one C expression of the prelude's index type (kiln_idx) per dim.
 using Index = std::vector<std::string>;
 
-// The symbolic dims a kernel's index arithmetic reads at run time (the params' `dims` array).
+// The index 0 (what a stretched or unit dim is indexed with).
+inline constexpr char kZeroIndex[] = "(kiln_idx)0";
+
+// The symbolic dims a kernel's index arithmetic reads at run time (the params' `dims` array,
+// 64-bit words on the host).
 class DimTable {
  public:
-  // A C expression for `d`: a literal when constant, else `p.dims[i]`.
+  // A kiln_idx expression for `d`, a dim or an offset within one (so it fits the index type):
+  // a literal when constant, else `(kiln_idx)p.dims[i]` (the cast keeps the arithmetic it
+  // enters 32-bit where kiln_idx is).
   std::string Ref(const DimExpr& d);
+  // A kiln_i64 expression for `d`, a data value that may lie outside any dim (a Slice start,
+  // Range operands, the contents of a shape tensor): a literal, else `p.dims[i]`.
+  std::string Ref64(const DimExpr& d);
   const std::vector<DimExpr>& dims() const { return dims_; }
 
  private:
+  size_t Slot(const DimExpr& d);
   std::vector<DimExpr> dims_;
 };
+
+// Per dim of `domain`, the element stride of a tensor of dims `in` broadcast to it (0 where
+// stretched); at least one entry.
+std::vector<DimExpr> BroadcastStrides(const std::vector<DimExpr>& in,
+                                      const std::vector<DimExpr>& domain);
 
 // The C type arithmetic on `t` uses ("float" for f16/bf16/f32) and the type it is stored as.
 std::string ComputeType(DType t);
@@ -66,6 +81,11 @@ class ExprEmitter {
   std::string Linearize(const Index& idx, const std::vector<DimExpr>& dims);
   // The multi-index of row-major offset `flat` in `dims`.
   Index Delinearize(const std::string& flat, const std::vector<DimExpr>& dims);
+  // `idx` of a row-major tensor of dims `out`, as the index of the same element viewed with
+  // dims `in` (a Reshape): unit dims are skipped, and runs of dims whose products agree map
+  // group by group, so only the groups that really merge or split dims are linearized.
+  Index Reindex(const Index& idx, const std::vector<DimExpr>& out,
+                const std::vector<DimExpr>& in);
   // `idx` of a value with `out` dims, as an index of an operand broadcast to it.
   Index Broadcast(const Index& idx, const std::vector<DimExpr>& out,
                   const std::vector<DimExpr>& in) const;
@@ -79,6 +99,10 @@ class ExprEmitter {
   absl::StatusOr<std::string> EmitElementwise(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitInjective(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitSlice(const Node& n, const Index& idx);
+  // The index along a sliced axis of size `dim` of output index `i`, for `raw_start` (as
+  // given, before ONNX's clamping) and `step`.
+  std::string SliceIndex(const DimExpr& dim, const DimExpr& raw_start, int64_t step,
+                         const std::string& i);
   absl::StatusOr<std::string> EmitConcat(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitGather(const Node& n, const Index& idx);
   absl::StatusOr<std::string> EmitRange(const Node& n, const Index& idx);

@@ -1,4 +1,7 @@
 // ExprEmitter's per-op rules: elementwise arithmetic and injective index mappings.
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "codegen/expr_emitter.h"
@@ -171,7 +174,7 @@ absl::StatusOr<std::string> ExprEmitter::EmitInjective(const Node& n, const Inde
     case OpKind::kUnsqueeze:
     case OpKind::kFlatten:
       if (out_dims == in_dims) return ValueAt(in, idx);
-      return ValueAt(in, Delinearize(Linearize(idx, out_dims), in_dims));
+      return ValueAt(in, Reindex(idx, out_dims, in_dims));
     case OpKind::kTranspose: {
       std::vector<int64_t> perm;
       if (const std::vector<int64_t>* p = n.attr_ints("perm")) perm = *p;
@@ -193,6 +196,34 @@ absl::StatusOr<std::string> ExprEmitter::EmitInjective(const Node& n, const Inde
       return absl::UnimplementedError(
           absl::StrCat("codegen: op ", n.op_name(), " (", n.Describe(), ") is not supported"));
   }
+}
+
+std::string ExprEmitter::SliceIndex(const DimExpr& dim, const DimExpr& raw_start, int64_t step,
+                                    const std::string& i) {
+  // ONNX clamps starts to [0, dim] (or [0, dim-1] with a negative step). The start is data
+  // (any int64), so it is clamped in 64 bits; the result lies within the dim.
+  std::string start;
+  std::optional<int64_t> c = raw_start.as_const(), d = dim.as_const();
+  if (c && d) {
+    int64_t s = *c < 0 ? *c + *d : *c;
+    s = std::max<int64_t>(0, std::min<int64_t>(s, step > 0 ? *d : *d - 1));
+    if (s != 0) start = absl::StrCat("(kiln_idx)", s);
+  } else {
+    std::string dim64 = dims_.Ref64(dim), raw = dims_.Ref64(raw_start);
+    std::string upper = step > 0 ? dim64 : absl::StrCat("(", dim64, " - 1)");
+    start = Let("kiln_idx", "start",
+                absl::StrCat("(kiln_idx)kiln_max((kiln_i64)0, kiln_min(", raw, " < 0 ? ", raw,
+                             " + ", dim64, " : ", raw, ", ", upper, "))"));
+  }
+  std::string scaled = i;
+  if (step > INT32_MAX || step < -INT32_MAX) {
+    // Wider than any dim of a 32-bit plan, where the axis then has one element (i is 0); in a
+    // 64-bit module the product is exact.
+    scaled = absl::StrCat("(kiln_idx)((kiln_i64)", i, " * (kiln_i64)", step, ")");
+  } else if (step != 1) {
+    scaled = absl::StrCat(i, " * (kiln_idx)", step);
+  }
+  return start.empty() ? scaled : absl::StrCat("(", start, " + ", scaled, ")");
 }
 
 absl::StatusOr<std::string> ExprEmitter::EmitSlice(const Node& n, const Index& idx) {
@@ -228,14 +259,7 @@ absl::StatusOr<std::string> ExprEmitter::EmitSlice(const Node& n, const Index& i
     }
     if (axis < 0 || axis >= rank)
       return absl::InvalidArgumentError(absl::StrCat(n.Describe(), ": Slice axis out of range"));
-    // ONNX clamps starts to [0, dim] (or [0, dim-1] with a negative step).
-    std::string dim = dims_.Ref(in_dims[axis]);
-    std::string raw = dims_.Ref((*starts)[i]);
-    std::string upper = step > 0 ? dim : absl::StrCat("(", dim, " - 1)");
-    std::string start = Let("kiln_i64", "start",
-                            absl::StrCat("kiln_max((kiln_i64)0, kiln_min(", raw, " < 0 ? ", raw,
-                                         " + ", dim, " : ", raw, ", ", upper, "))"));
-    in_idx[axis] = absl::StrCat("(", start, " + ", idx[axis], " * (kiln_i64)", step, ")");
+    in_idx[axis] = SliceIndex(in_dims[axis], (*starts)[i], step, idx[axis]);
   }
   return ValueAt(in, in_idx);
 }
@@ -257,7 +281,9 @@ absl::StatusOr<std::string> ExprEmitter::EmitConcat(const Node& n, const Index& 
     code_.Open(i == 0 ? cond : (last ? "} else" : absl::StrCat("} else ", cond)));
     Memo saved = Save();
     Index in_idx = idx;
-    in_idx[axis] = absl::StrCat("(", idx[axis], " - ", dims_.Ref(offset), ")");
+    if (offset != DimExpr(0)) {
+      in_idx[axis] = absl::StrCat("(", idx[axis], " - ", dims_.Ref(offset), ")");
+    }
     ASSIGN_OR_RETURN(std::string part, ValueAt(in, in_idx));
     code_.Line(absl::StrCat(result, " = ", part, ";"));
     Restore(std::move(saved));
@@ -288,10 +314,11 @@ absl::StatusOr<std::string> ExprEmitter::EmitGather(const Node& n, const Index& 
     data_idx.push_back("");
     data_idx.insert(data_idx.end(), idx.begin() + axis + q, idx.end());
   }
+  // The index is data (any int64): wrapped and clamped in 64 bits, then narrowed.
   ASSIGN_OR_RETURN(std::string raw, ValueAt(indices, indices_idx));
-  data_idx[axis] =
-      Let("kiln_i64", "index",
-          absl::StrCat("kiln_wrap_index((kiln_i64)", raw, ", ", dims_.Ref(data_dims[axis]), ")"));
+  data_idx[axis] = Let("kiln_idx", "index",
+                       absl::StrCat("(kiln_idx)kiln_wrap_index((kiln_i64)", raw, ", ",
+                                    dims_.Ref64(data_dims[axis]), ")"));
   return ValueAt(data, data_idx);
 }
 

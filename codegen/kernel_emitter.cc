@@ -94,8 +94,9 @@ absl::StatusOr<EmittedKernel> EmitKernel(const Node& fused_kernel_node,
   return EmitElementwiseKernel(node, name);
 }
 
-std::string BuildModuleSource(const std::vector<EmittedKernel>& kernels) {
-  std::string source = CudaPrelude();
+std::string BuildModuleSource(const std::vector<EmittedKernel>& kernels,
+                              IndexWidth index_width) {
+  std::string source = CudaPrelude(index_width);
   for (const EmittedKernel& k : kernels) absl::StrAppend(&source, "\n", k.source);
   return source;
 }

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "codegen/prelude.h"
 #include "ir/graph.h"
 
 namespace kiln {
@@ -53,8 +54,10 @@ struct EmittedKernel {
 absl::StatusOr<EmittedKernel> EmitKernel(const Node& fused_kernel_node,
                                          absl::string_view kernel_name = "");
 
-// One translation unit: the prelude followed by every kernel's source.
-std::string BuildModuleSource(const std::vector<EmittedKernel>& kernels);
+// One translation unit: the prelude (defining kiln_idx for `index_width`) followed by every
+// kernel's source. Kernels are emitted independently of the width; the module fixes it.
+std::string BuildModuleSource(const std::vector<EmittedKernel>& kernels,
+                              IndexWidth index_width = IndexWidth::k64);
 
 }  // namespace kiln
 

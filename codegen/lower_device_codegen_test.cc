@@ -118,8 +118,8 @@ TEST(LowerDeviceCodegenTest, SplitOutputsInsideOneKernel) {
   ASSERT_TRUE(has_split);
   absl::StatusOr<EmittedKernel> k = EmitKernel(*kernel, "kiln_split");
   ASSERT_TRUE(k.ok()) << k.status();
-  EXPECT_TRUE(absl::StrContains(k->source, "+ (kiln_i64)2)")) << k->source;
-  EXPECT_TRUE(absl::StrContains(k->source, "+ (kiln_i64)5)")) << k->source;
+  EXPECT_TRUE(absl::StrContains(k->source, "+ (kiln_idx)2)")) << k->source;
+  EXPECT_TRUE(absl::StrContains(k->source, "+ (kiln_idx)5)")) << k->source;
   EXPECT_TRUE(CompileCuda(BuildModuleSource({*k}), "split.cu", NvrtcOptions{}).ok());
 }
 

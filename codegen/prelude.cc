@@ -5,9 +5,23 @@ namespace {
 
 // Names start with kiln_ so generated code (whose identifiers come from graph names, sanitized
 // and never prefixed so) cannot collide with them.
-constexpr char kPrelude[] = R"CUDA(// ---- Kiln CUDA prelude (no CUDA headers) ----
+constexpr char kPreludeHead[] = R"CUDA(// ---- Kiln CUDA prelude (no CUDA headers) ----
 typedef long long kiln_i64;
 typedef unsigned long long kiln_u64;
+)CUDA";
+
+// Index arithmetic of the generated kernels: 32-bit when the plan proved every tensor has
+// fewer than 2^31 elements at its bounds (much cheaper division and modulo), else 64-bit.
+// kiln_uidx is the grid-stride loop counter: unsigned, so `flat + stride` (below 2^31 + 2^24
+// with 32 bits) cannot overflow.
+constexpr char kIndex32[] = R"CUDA(typedef int kiln_idx;
+typedef unsigned int kiln_uidx;
+)CUDA";
+constexpr char kIndex64[] = R"CUDA(typedef long long kiln_idx;
+typedef unsigned long long kiln_uidx;
+)CUDA";
+
+constexpr char kPreludeBody[] = R"CUDA(
 
 // 16-bit float storage: plain bits; arithmetic happens in fp32.
 struct kiln_half { unsigned short bits; };
@@ -124,9 +138,12 @@ template <int D> struct KilnRowParams {
 
 }  // namespace
 
-const std::string& CudaPrelude() {
-  static const std::string* prelude = new std::string(kPrelude);
-  return *prelude;
+const std::string& CudaPrelude(IndexWidth width) {
+  static const std::string* prelude32 =
+      new std::string(std::string(kPreludeHead) + kIndex32 + kPreludeBody);
+  static const std::string* prelude64 =
+      new std::string(std::string(kPreludeHead) + kIndex64 + kPreludeBody);
+  return width == IndexWidth::k32 ? *prelude32 : *prelude64;
 }
 
 }  // namespace kiln

@@ -22,8 +22,8 @@ bool IsReserved(const std::string& name) {
       "tanhf", "erf", "erff", "floor", "floorf", "ceil", "ceilf", "pow", "powf", "fmod", "fmodf",
       "fmax", "fmaxf", "fmin", "fminf", "min", "max",
       // The prelude's names.
-      "kiln_i64", "kiln_u64", "kiln_half", "kiln_bf16", "kiln_h2f", "kiln_f2h", "kiln_bf2f",
-      "kiln_f2bf", "kiln_round_f16", "kiln_round_bf16", "kiln_sigmoid", "kiln_silu", "kiln_gelu",
+      "kiln_i64", "kiln_u64", "kiln_idx", "kiln_uidx", "kiln_half", "kiln_bf16", "kiln_h2f",
+      "kiln_f2h", "kiln_bf2f", "kiln_f2bf", "kiln_round_f16", "kiln_round_bf16", "kiln_sigmoid", "kiln_silu", "kiln_gelu",
       "kiln_gelu_tanh", "kiln_min", "kiln_max", "kiln_imod", "kiln_wrap_index", "kiln_warp_sum",
       "kiln_warp_max", "kiln_block_sum", "kiln_block_max", "kiln_vec16", "kiln_load16",
       "kiln_store16", "KilnElementwiseParams", "KilnRowParams"};

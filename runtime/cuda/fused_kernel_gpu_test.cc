@@ -159,8 +159,10 @@ void CheckKernel(const Node& node, const EmittedKernel& kernel, const LoadedModu
                 << "): " << absl::StrJoin(errors, "; ");
 }
 
-void CheckModel(const fs::path& dir, DType precision, const DeviceInfo& device) {
-  std::string where = absl::StrCat(dir.filename().string(), "/", DTypeName(precision));
+void CheckModel(const fs::path& dir, DType precision, IndexWidth width,
+                const DeviceInfo& device) {
+  std::string where = absl::StrCat(dir.filename().string(), "/", DTypeName(precision),
+                                   width == IndexWidth::k32 ? "/idx32" : "/idx64");
   SCOPED_TRACE(where);
   auto graph = ImportOnnxFile((dir / "model.onnx").string());
   ASSERT_TRUE(graph.ok()) << graph.status();
@@ -184,7 +186,8 @@ void CheckModel(const fs::path& dir, DType precision, const DeviceInfo& device) 
   ASSERT_FALSE(kernels.empty());
   NvrtcOptions options;
   options.arch = device.arch();
-  auto cubin = CompileCuda(BuildModuleSource(kernels), where + ".cu", options);
+  // The test's shapes are small, so both index widths are exact.
+  auto cubin = CompileCuda(BuildModuleSource(kernels, width), where + ".cu", options);
   ASSERT_TRUE(cubin.ok()) << cubin.status();
   auto module = LoadedModule::Load(cubin->cubin);
   ASSERT_TRUE(module.ok()) << module.status();
@@ -193,7 +196,7 @@ void CheckModel(const fs::path& dir, DType precision, const DeviceInfo& device) 
   for (size_t i = 0; i < kernels.size(); ++i) {
     CheckKernel(*nodes[i], kernels[i], *module, *bindings, rng, where, tally);
   }
-  std::printf("[gpu] %-22s %2d/%2zu kernels match (%d mismatched, %d skipped)\n", where.c_str(),
+  std::printf("[gpu] %-28s %2d/%2zu kernels match (%d mismatched, %d skipped)\n", where.c_str(),
               tally.matched, kernels.size(), tally.mismatched, tally.skipped);
 }
 
@@ -204,7 +207,11 @@ TEST(FusedKernelGpuTest, EveryModelsKernelsMatchTheReference) {
   std::vector<fs::path> dirs = testing::GpuModelDirs();
   ASSERT_FALSE(dirs.empty());
   for (const fs::path& dir : dirs) {
-    for (DType precision : {DType::kF32, DType::kF16}) CheckModel(dir, precision, *device);
+    for (DType precision : {DType::kF32, DType::kF16}) {
+      for (IndexWidth width : {IndexWidth::k64, IndexWidth::k32}) {
+        CheckModel(dir, precision, width, *device);
+      }
+    }
   }
 }
 

@@ -53,11 +53,15 @@ struct Plan {
   std::vector<EmittedAttention> attentions;  // FusedAttention nodes, in graph order.
   absl::flat_hash_map<const Node*, int> kernel_of;  // Node -> index in its vector above.
   std::string source;                        // The module's CUDA C++ (prelude included).
+  // The kernels' index type, from the graph and `bounds` (ChooseIndexWidth): part of
+  // `source`, so a plan file's source hash covers it.
+  IndexWidth index_width = IndexWidth::k64;
   MemoryPlan memory;                         // Offsets of intermediates at `bounds`.
   CompileTimings timings;
 };
 
-// Emits every kernel `plan.graph` needs, builds the module source and the memory plan.
+// Emits every kernel `plan.graph` needs, builds the module source (choosing its index width
+// from the graph and bounds) and the memory plan.
 absl::Status EmitPlanKernels(Plan& plan);
 
 // Optimizes `graph` (-O level, precision), lowers it for the device, emits and compiles its

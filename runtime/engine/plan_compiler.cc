@@ -8,6 +8,7 @@
 #include "ir/shape_inference.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "codegen/index_width.h"
 #include "codegen/kernel_cache.h"
 #include "codegen/nvrtc_compiler.h"
 #include "codegen/source_writer.h"
@@ -91,7 +92,8 @@ absl::Status EmitPlanKernels(Plan& plan) {
     as_kernel.source = a.source;
     all.push_back(std::move(as_kernel));
   }
-  plan.source = BuildModuleSource(all);
+  plan.index_width = ChooseIndexWidth(*plan.graph, plan.bounds);
+  plan.source = BuildModuleSource(all, plan.index_width);
   ASSIGN_OR_RETURN(plan.memory, PlanMemory(*plan.graph, plan.bounds));
   return absl::OkStatus();
 }

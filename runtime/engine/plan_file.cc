@@ -7,7 +7,7 @@
 //     weights  per weight: its type as text (`f16[768,768]`), a newline, u64 bytes, the data
 //     cubin    the compiled module
 // Loading verifies the header, the checksum and every length before using them, re-emits the
-// kernels from the graph, and refuses a plan whose re-emitted source differs from the one its
+// kernels from the graph (the index width follows from the graph and bounds), and refuses a plan whose re-emitted source differs from the one its
 // cubin was compiled from (a plan written by another version of Kiln's code generator).
 #include <cstring>
 
