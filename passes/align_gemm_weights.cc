@@ -10,7 +10,9 @@
 // operand of a FusedMatMul with trans_b = 0: add the constant W^T [.., N, K] (last two dims
 // swapped), point each of those GEMMs at it with trans_b = 1, and erase W. The product is the
 // same (the reference kernel reads both forms into one row-major matrix). A W with another
-// kind of use is left alone with a note, so that no weight is stored twice.
+// kind of use is left alone with a note, so that no weight is stored twice. When a constant
+// equal to W^T exists already (a tied lm_head: both exporters store the embedding [V, D] and
+// a transposed copy [D, V] for the lm_head's MatMul), the GEMMs use that one instead.
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -62,6 +64,19 @@ absl::StatusOr<Tensor> TransposeLastTwo(const Tensor& w) {
   return out;
 }
 
+// A Constant of `graph` holding exactly `t` (dtype, shape and bytes), else null.
+Value* FindEqualConstant(const Graph& graph, const Tensor& t) {
+  for (const Node* n : graph.nodes()) {
+    if (n->op() != OpKind::kConstant) continue;
+    const Tensor* c = ConstantOf(n->output(0));
+    if (c != nullptr && c->dtype() == t.dtype() && c->shape() == t.shape() &&
+        std::memcmp(c->raw_data(), t.raw_data(), t.nbytes()) == 0) {
+      return n->output(0);
+    }
+  }
+  return nullptr;
+}
+
 absl::StatusOr<bool> Align(Graph& graph, Node* constant, PassContext& ctx) {
   Value* w = constant->output(0);
   const Tensor* t = ConstantOf(w);
@@ -83,7 +98,15 @@ absl::StatusOr<bool> Align(Graph& graph, Node* constant, PassContext& ctx) {
     }
   }
   ASSIGN_OR_RETURN(Tensor transposed, TransposeLastTwo(*t));
-  Value* wt = graph.AddConstant(std::move(transposed), graph.UniqueValueName(w->name() + "_t"));
+  Value* wt = FindEqualConstant(graph, transposed);
+  if (wt != nullptr) {
+    ctx.Note(absl::StrCat(kPass, ": ", w->name(), ": its transpose is ", wt->name()));
+    // It may have been placed after the GEMMs; a constant can go anywhere, so first.
+    Node* first = *graph.nodes().begin();
+    if (first != wt->producer()) graph.MoveBefore(wt->producer(), first);
+  } else {
+    wt = graph.AddConstant(std::move(transposed), graph.UniqueValueName(w->name() + "_t"));
+  }
   const std::vector<Use> uses = w->uses();
   for (const Use& u : uses) {
     u.user->SetInput(1, wt);
