@@ -43,6 +43,11 @@ std::optional<GemmSpec> ReadGemm(const Node& n, std::string* why) {
     *why = "a rank-1 operand (FusedMatMul needs rank >= 2)";
     return std::nullopt;
   }
+  if (n.op() == OpKind::kFusedMatMul && n.attrs().FindAs<std::string>("to") != nullptr) {
+    // GemmSpec has no output dtype: a GEMM with a folded Cast is final.
+    *why = "a FusedMatMul with an output dtype (to) is left as it is";
+    return std::nullopt;
+  }
   GemmSpec spec;
   spec.a = n.input(0);
   spec.b = n.input(1);

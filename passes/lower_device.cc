@@ -39,12 +39,18 @@ bool IsHostValueNode(const Node& n) {
 
 // The rules of runtime/cuda/gemm_plan.h (file comment and PlanFusedMatMul), on symbolic
 // shapes: activation none/relu/gelu_tanh, each with or without a [N] bias; a residual of the
-// output's shape only with activation none; each operand one matrix or the whole batch.
+// output's shape only with activation none; each operand one matrix or the whole batch; the
+// output of the operands' dtype, or f32 from f16/bf16 operands.
 std::optional<std::string> CublasLtRefusal(const Node& n) {
   if (n.op() != OpKind::kFusedMatMul) return "not a FusedMatMul";
   const TensorType& out = n.output(0)->type();
   if (out.dtype != DType::kF32 && out.dtype != DType::kF16 && out.dtype != DType::kBF16) {
     return absl::StrCat("dtype ", DTypeName(out.dtype));
+  }
+  const DType in = n.input(0)->type().dtype;
+  if (in != out.dtype && (out.dtype != DType::kF32 || in == DType::kF32)) {
+    return absl::StrCat(DTypeName(in), " operands with a ", DTypeName(out.dtype),
+                        " output (cuBLASLt widens only f16/bf16 to f32)");
   }
   const std::string act = n.attr_string("activation");
   if (act != "none" && act != "relu" && act != "gelu_tanh") {

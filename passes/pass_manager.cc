@@ -83,8 +83,9 @@ const std::vector<std::string>& SimplifyPassNames() {
 // Every name here must be registered: BuildPipeline fails on an unknown one, and
 // PipelineTest.EveryLevelBuilds fails loudly.
 const std::vector<std::string>& DevicePassNames() {
-  static const auto* names = new std::vector<std::string>{"fold-attention-layout", "pack-qkv",
-                                                          "dce", "lower-device", "dce"};
+  static const auto* names = new std::vector<std::string>{
+      "fold-attention-layout", "pack-qkv",           "dce", "lower-device",
+      "fold-gemm-cast",        "align-gemm-weights", "dce"};
   return *names;
 }
 

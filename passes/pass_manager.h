@@ -76,8 +76,9 @@ absl::StatusOr<PassManager> BuildPipeline(absl::string_view pass_list,
 // The fusion passes of -O2 and -O3, in the order they run.
 const std::vector<std::string>& FusionPassNames();
 // The device stage `kiln compile` runs after the -O pipeline: fold-attention-layout, pack-qkv,
-// dce, lower-device, dce (attention over [B, S, H*D], packed QKV projections, then only what
-// the GPU runtime executes).
+// dce, lower-device, fold-gemm-cast, align-gemm-weights, dce (attention over [B, S, H*D],
+// packed QKV projections, only what the GPU runtime executes, then GEMMs that write their f32
+// casts and weights stored for 16-byte-aligned loads).
 const std::vector<std::string>& DevicePassNames();
 // The simplification group of -O1, in the order it runs.
 const std::vector<std::string>& SimplifyPassNames();

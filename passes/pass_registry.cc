@@ -16,6 +16,7 @@ struct Entry {
 const std::vector<Entry>& Registry() {
   static const std::vector<Entry> kEntries = {
       {"algebraic-simplify", &CreateAlgebraicSimplify},
+      {"align-gemm-weights", &CreateAlignGemmWeights},
       {"constant-folding", &CreateConstantFolding},
       {"cse", &CreateCommonSubexpressionElimination},
       {"dce", &CreateDeadCodeElimination},
@@ -28,6 +29,7 @@ const std::vector<Entry>& Registry() {
       {"fuse-rms-norm", &CreateFuseRmsNorm},
       {"fuse-rotary", &CreateFuseRotary},
       {"fold-attention-layout", &CreateFoldAttentionLayout},
+      {"fold-gemm-cast", &CreateFoldGemmCast},
       {"fuse-silu", &CreateFuseSilu},
       {"fuse-skip-norm", &CreateFuseSkipNorm},
       {"lower-device", &CreateLowerDevice},

@@ -33,6 +33,10 @@ std::unique_ptr<Pass> CreateFoldAttentionLayout();
 std::unique_ptr<Pass> CreatePackQkv();
 // The last step before the GPU runtime (passes/lower_device.h); not in the -O pipelines.
 std::unique_ptr<Pass> CreateLowerDevice();
+// Device-stage GEMM rewrites after lower-device: a 16-bit GEMM writes its f32 cast itself;
+// constant weights whose rows are not 16-byte aligned are stored transposed.
+std::unique_ptr<Pass> CreateFoldGemmCast();
+std::unique_ptr<Pass> CreateAlignGemmWeights();
 
 }  // namespace kiln
 

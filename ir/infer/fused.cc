@@ -39,7 +39,24 @@ absl::Status InferSkipNorm(InferContext& ctx) {
 absl::Status InferFusedMatMul(InferContext& ctx) {
   const Node& n = ctx.node();
   RETURN_IF_ERROR(ExpectFloat(ctx, 0));
-  RETURN_IF_ERROR(ctx.ExpectSameDType({0, 1, 2, 3}));
+  RETURN_IF_ERROR(ctx.ExpectSameDType({0, 1}));
+  // The epilogue operands (bias, residual) have the output's dtype, as cuBLASLt's C and bias
+  // have D's.
+  DType out_dtype = ctx.input_dtype(0);
+  if (const std::string* to = n.attrs().FindAs<std::string>("to")) {
+    std::optional<DType> dt = ParseDType(*to);
+    if (!dt || !IsFloat(*dt)) {
+      return ctx.Error(absl::StrCat("to '", *to, "' is not a float dtype"));
+    }
+    out_dtype = *dt;
+  }
+  for (int i : {2, 3}) {
+    if (ctx.has_input(i) && ctx.input_dtype(i) != out_dtype) {
+      return ctx.Error(absl::StrCat("input ", i, " is ", DTypeName(ctx.input_dtype(i)),
+                                    "; the bias and residual must have the output's dtype ",
+                                    DTypeName(out_dtype)));
+    }
+  }
   const std::string act = n.attr_string("activation");
   if (act != "none" && act != "relu" && act != "gelu" && act != "gelu_tanh" && act != "silu") {
     return ctx.Error(absl::StrCat("unknown activation '", act, "'"));
@@ -62,7 +79,7 @@ absl::Status InferFusedMatMul(InferContext& ctx) {
                      ctx.BroadcastShapes(dims, ctx.input_dims(3)));
     if (with_residual != dims) return ctx.Error("the residual must not widen the output");
   }
-  ctx.SetOutput(0, ctx.input_dtype(0), dims);
+  ctx.SetOutput(0, out_dtype, dims);
   return absl::OkStatus();
 }
 

@@ -56,7 +56,7 @@ absl::StatusOr<MatmulDesc> MakeMatmulDesc(const LtGemmPlan& plan, const void* bi
   RETURN_IF_ERROR(SetDesc(raw, CUBLASLT_MATMUL_DESC_EPILOGUE, plan.epilogue));
   if (bias != nullptr) {
     RETURN_IF_ERROR(SetDesc(raw, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias));
-    RETURN_IF_ERROR(SetDesc(raw, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, plan.data_type));
+    RETURN_IF_ERROR(SetDesc(raw, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, plan.out_type));
     // One bias vector for every batch matrix.
     RETURN_IF_ERROR(SetDesc(raw, CUBLASLT_MATMUL_DESC_BIAS_BATCH_STRIDE, int64_t{0}));
   }
@@ -185,7 +185,7 @@ absl::Status GemmRunner::Run(const GemmDesc& desc, const GemmOperands& ops,
   // cuBLASLt's A is Kiln's b and its B Kiln's a (see gemm_plan.h).
   ASSIGN_OR_RETURN(Layout la, MakeLayout(plan.data_type, l.a, l.batch_count));
   ASSIGN_OR_RETURN(Layout lb, MakeLayout(plan.data_type, l.b, l.batch_count));
-  ASSIGN_OR_RETURN(Layout ld, MakeLayout(plan.data_type, l.d, l.batch_count));
+  ASSIGN_OR_RETURN(Layout ld, MakeLayout(plan.out_type, l.d, l.batch_count));  // C and D.
   ASSIGN_OR_RETURN(MatmulDesc op, MakeMatmulDesc(plan, ops.bias));
   const void* c = ops.residual != nullptr ? ops.residual : ops.d;
   GemmAlignment al;

@@ -30,6 +30,11 @@ absl::Status CheckDesc(const GemmDesc& d) {
   if (d.allow_tf32 && d.dtype != DType::kF32) {
     return absl::InvalidArgumentError("cuBLASLt GEMM: allow_tf32 applies only to f32");
   }
+  if (d.d_dtype() != d.dtype && (d.d_dtype() != DType::kF32 || d.dtype == DType::kF32)) {
+    return absl::UnimplementedError(absl::StrCat(
+        "cuBLASLt GEMM: ", DTypeName(d.dtype), " operands with a ", DTypeName(d.d_dtype()),
+        " output are not supported (only f16/bf16 operands with an f32 output)"));
+  }
   for (int64_t v : {d.m, d.n, d.k, d.batch_count}) {
     if (v < 1 || v > kMaxDim) {
       return absl::UnimplementedError(absl::StrCat(
@@ -49,6 +54,14 @@ absl::Status CheckDesc(const GemmDesc& d) {
         " matrices"));
   }
   return absl::OkStatus();
+}
+
+cudaDataType_t CudaType(DType t) {
+  switch (t) {
+    case DType::kF16: return CUDA_R_16F;
+    case DType::kBF16: return CUDA_R_16BF;
+    default: return CUDA_R_32F;
+  }
 }
 
 // Kiln's row-major stored matrix [rows, cols] read column-major: [cols, rows], ld = cols.
@@ -116,11 +129,8 @@ absl::StatusOr<LtGemmPlan> PlanLtGemm(const GemmDesc& desc) {
   ASSIGN_OR_RETURN(plan.layout, ToColumnMajor(desc));
   ASSIGN_OR_RETURN(plan.epilogue, SelectEpilogue(desc.activation, desc.has_bias,
                                                  desc.has_residual));
-  switch (desc.dtype) {
-    case DType::kF16: plan.data_type = CUDA_R_16F; break;
-    case DType::kBF16: plan.data_type = CUDA_R_16BF; break;
-    default: plan.data_type = CUDA_R_32F; break;
-  }
+  plan.data_type = CudaType(desc.dtype);
+  plan.out_type = CudaType(desc.d_dtype());
   plan.compute_type = desc.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   plan.beta = desc.has_residual ? 1.0f : 0.0f;
   return plan;
@@ -138,7 +148,8 @@ std::string AlgoCacheKey(const LtGemmPlan& plan, const GemmAlignment& al) {
   auto mat = [](const LtMatrix& x) {
     return absl::StrCat(x.rows, "x", x.cols, "/", x.ld, "/", x.batch_stride);
   };
-  return absl::StrCat(static_cast<int>(plan.data_type), ":", static_cast<int>(plan.compute_type),
+  return absl::StrCat(static_cast<int>(plan.data_type), ">", static_cast<int>(plan.out_type), ":",
+                      static_cast<int>(plan.compute_type),
                       ":e", static_cast<int>(plan.epilogue), ":beta", plan.beta != 0, ":",
                       l.m, ",", l.n, ",", l.k, ":t", l.trans_a, l.trans_b, ":b", l.batch_count,
                       ":A", mat(l.a), ":B", mat(l.b), ":D", mat(l.d), ":al", al.a, ",", al.b,
@@ -191,7 +202,8 @@ absl::StatusOr<GemmDesc> PlanFusedMatMul(DType dtype, absl::Span<const int64_t> 
                                          std::optional<std::vector<int64_t>> bias_shape,
                                          std::optional<std::vector<int64_t>> residual_shape,
                                          bool trans_a, bool trans_b, float alpha,
-                                         absl::string_view activation, bool allow_tf32) {
+                                         absl::string_view activation, bool allow_tf32,
+                                         DType out_dtype) {
   if (a_shape.size() < 2 || b_shape.size() < 2) {
     return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: operands ", ShapeStr(a_shape),
                                                    " and ", ShapeStr(b_shape),
@@ -204,6 +216,7 @@ absl::StatusOr<GemmDesc> PlanFusedMatMul(DType dtype, absl::Span<const int64_t> 
   }
   GemmDesc d;
   d.dtype = dtype;
+  d.out_dtype = out_dtype == dtype ? DType::kUndefined : out_dtype;
   d.allow_tf32 = allow_tf32;
   d.trans_a = trans_a;
   d.trans_b = trans_b;

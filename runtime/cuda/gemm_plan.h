@@ -22,6 +22,11 @@
 // The residual becomes C with beta = 1, which cuBLASLt adds *before* the activation, so a
 // residual is only fused with activation none; with an activation it is Unimplemented (the
 // caller adds it separately). It must have the output's shape.
+//
+// Output dtype: D may be f32 while A and B are f16 or bf16 (FusedMatMul's `to`, a Cast folded
+// into the GEMM): cuBLASLt's table of supported types has, for compute 32F and scale 32F,
+// A/B 16F or 16BF with C/D 32F. C (the residual) and the bias then have D's type (cuBLASLt:
+// "bias vector elements are the same type as the elements of output matrix (Dtype)").
 #ifndef KILN_RUNTIME_CUDA_GEMM_PLAN_H_
 #define KILN_RUNTIME_CUDA_GEMM_PLAN_H_
 
@@ -52,7 +57,9 @@ absl::StatusOr<GemmActivation> ParseGemmActivation(absl::string_view name);
 // Strides are in elements between consecutive batch matrices; 0 reuses one matrix (broadcast).
 // The bias is a vector of n elements; the residual, when present, has D's layout.
 struct GemmDesc {
-  DType dtype = DType::kF32;  // Of a, b, bias, residual and D: f32, f16 or bf16.
+  DType dtype = DType::kF32;  // Of a and b (and the rest unless out_dtype): f32, f16 or bf16.
+  // Of D, bias and residual when it differs from dtype (f32 from f16/bf16); kUndefined: dtype.
+  DType out_dtype = DType::kUndefined;
   bool allow_tf32 = false;    // f32 only: let cuBLASLt round the operands to TF32.
   int64_t m = 0, n = 0, k = 0;
   bool trans_a = false, trans_b = false;
@@ -62,6 +69,9 @@ struct GemmDesc {
   bool has_bias = false;
   bool has_residual = false;
   GemmActivation activation = GemmActivation::kNone;
+
+  // The dtype of D, bias and residual.
+  DType d_dtype() const { return out_dtype == DType::kUndefined ? dtype : out_dtype; }
 };
 
 // One matrix as cuBLASLt sees it (column-major).
@@ -83,7 +93,8 @@ struct LtGemmLayout {
 // Everything cublasLtMatmul needs besides pointers.
 struct LtGemmPlan {
   LtGemmLayout layout;
-  cudaDataType_t data_type = CUDA_R_32F;  // A, B, C, D and bias.
+  cudaDataType_t data_type = CUDA_R_32F;  // A and B.
+  cudaDataType_t out_type = CUDA_R_32F;   // C, D and bias.
   cublasComputeType_t compute_type = CUBLAS_COMPUTE_32F;
   cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
   float beta = 0;  // 1 with a residual (C = residual), else 0.
@@ -115,13 +126,15 @@ std::string AlgoCacheKey(const LtGemmPlan& plan, const GemmAlignment& alignment)
 // FusedMatMul(a, b[, bias][, residual]) with these shapes and attributes as one GemmDesc.
 // Batch dims broadcast numpy-style; each operand's batch must be the full output batch or a
 // single matrix (stride 0); other broadcasts are Unimplemented. A single b against a batched,
-// untransposed a folds the batch into m.
+// untransposed a folds the batch into m. `out_dtype` is FusedMatMul's `to` (kUndefined or
+// `dtype`: the same).
 absl::StatusOr<GemmDesc> PlanFusedMatMul(DType dtype, absl::Span<const int64_t> a_shape,
                                          absl::Span<const int64_t> b_shape,
                                          std::optional<std::vector<int64_t>> bias_shape,
                                          std::optional<std::vector<int64_t>> residual_shape,
                                          bool trans_a, bool trans_b, float alpha,
-                                         absl::string_view activation, bool allow_tf32 = false);
+                                         absl::string_view activation, bool allow_tf32 = false,
+                                         DType out_dtype = DType::kUndefined);
 
 }  // namespace kiln::cuda
 

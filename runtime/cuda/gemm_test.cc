@@ -67,21 +67,25 @@ class GemmTest : public ::testing::Test {
     runner_ = std::move(*runner);
   }
 
-  // Runs `p` on the GPU and returns it with the reference result for `ref_act`.
+  // Runs `p` on the GPU and returns it with the reference result for `ref_act`. `out` is the
+  // output dtype (FusedMatMul's `to`; kUndefined: dtype), also that of bias and residual.
   absl::StatusOr<std::pair<Tensor, Tensor>> RunBoth(DType dtype, const Problem& p,
                                                     bool tf32 = false,
-                                                    std::string ref_act = "") {
+                                                    std::string ref_act = "",
+                                                    DType out = DType::kUndefined) {
+    const DType od = out == DType::kUndefined ? dtype : out;
     const Tensor a = Random(dtype, p.a, 1, p.scale), b = Random(dtype, p.b, 2);
     Tensor bias, residual;
     std::vector<int64_t> out_shape;
-    if (p.bias) bias = Random(dtype, {p.tb ? p.b[p.b.size() - 2] : p.b.back()}, 3);
+    if (p.bias) bias = Random(od, {p.tb ? p.b[p.b.size() - 2] : p.b.back()}, 3);
     Attributes attrs;
     attrs.Set("trans_a", int64_t{p.ta});
     attrs.Set("trans_b", int64_t{p.tb});
     attrs.Set("alpha", p.alpha);
     attrs.Set("activation", ref_act.empty() ? p.act : ref_act);
+    if (out != DType::kUndefined) attrs.Set("to", std::string(DTypeName(out)));
     ASSIGN_OR_RETURN(auto plain, RunOp(OpKind::kFusedMatMul, {a, b}, attrs));
-    if (p.residual) residual = Random(dtype, plain[0].shape(), 4);
+    if (p.residual) residual = Random(od, plain[0].shape(), 4);
     std::vector<Tensor> inputs = {a, b};
     if (p.bias || p.residual) inputs.push_back(bias);  // Undefined: absent.
     if (p.residual) inputs.push_back(residual);
@@ -92,7 +96,7 @@ class GemmTest : public ::testing::Test {
     };
     ASSIGN_OR_RETURN(GemmDesc desc, PlanFusedMatMul(dtype, p.a, p.b, shape_of(bias),
                                                     shape_of(residual), p.ta, p.tb, p.alpha,
-                                                    p.act, tf32));
+                                                    p.act, tf32, out));
     ASSIGN_OR_RETURN(DeviceBuffer da, DeviceBuffer::FromTensor(a));
     ASSIGN_OR_RETURN(DeviceBuffer db, DeviceBuffer::FromTensor(b));
     ASSIGN_OR_RETURN(DeviceBuffer dbias, DeviceBuffer::FromTensor(bias));
@@ -101,7 +105,7 @@ class GemmTest : public ::testing::Test {
     GemmOperands ops{da.data(), db.data(), dbias.data(), dres.data(), dout.data()};
     RETURN_IF_ERROR(runner_->Run(desc, ops));
     KILN_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize());
-    ASSIGN_OR_RETURN(Tensor got, dout.ToTensor(dtype, want[0].shape()));
+    ASSIGN_OR_RETURN(Tensor got, dout.ToTensor(od, want[0].shape()));
     return std::make_pair(std::move(got), std::move(want[0]));
   }
 
@@ -202,6 +206,33 @@ TEST_F(GemmTest, MisalignedOperandsInOneArena) {
   ASSERT_TRUE(got.ok());
   ASSERT_TRUE(arena->CopyToHost(got->raw_data(), got->nbytes(), d_at).ok());
   EXPECT_LE(RelL2(*got, (*want)[0]), 1e-2);
+}
+
+// FusedMatMul {to="f32"} on f16/bf16 operands (a Cast folded into the GEMM): D, bias and
+// residual are f32 and D is never rounded to 16 bits. The reference accumulates in f32 too, so
+// only summation order differs: 1e-4, below the ~3e-4 a 16-bit rounding of D would add. The
+// shapes include an odd N stored both ways (align-gemm-weights stores it [N, K], trans_b).
+TEST_F(GemmTest, Float32OutputFromHalfOperands) {
+  const std::vector<Problem> problems = {
+      {{33, 64}, {64, 37}},
+      {{33, 64}, {37, 64}, false, true},
+      {{2, 9, 64}, {37, 64}, false, true, true, false, 1, "relu"},
+      {{2, 9, 64}, {64, 40}, false, false, true, false, 0.5f, "gelu_tanh"},
+      {{17, 64}, {64, 24}, false, false, false, true},
+      {{16, 128}, {50257, 128}, false, true},  // GPT-2's vocabulary, narrower K and M.
+  };
+  for (DType dtype : {DType::kF16, DType::kBF16}) {
+    for (const Problem& p : problems) {
+      SCOPED_TRACE(std::string(DTypeName(dtype)) + "->f32 " + Describe(p));
+      auto r = RunBoth(dtype, p, false, "", DType::kF32);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(r->first.dtype(), DType::kF32);
+      ASSERT_EQ(r->second.dtype(), DType::kF32);
+      const double err = RelL2(r->first, r->second);
+      RecordProperty(std::string(DTypeName(dtype)) + "->f32 " + Describe(p), std::to_string(err));
+      EXPECT_LE(err, 1e-4);
+    }
+  }
 }
 
 TEST_F(GemmTest, RejectsUnsupportedAndMissingOperands) {

@@ -194,7 +194,7 @@ absl::StatusOr<Session::ShapeState*> Session::StateFor(
       absl::StatusOr<cuda::GemmDesc> desc = cuda::PlanFusedMatMul(
           t.args[0]->type().dtype, arg_shapes[0], arg_shapes[1], opt(2), opt(3),
           node.attr_int("trans_a") != 0, node.attr_int("trans_b") != 0, node.attr_float("alpha"),
-          node.attr_string("activation"));
+          node.attr_string("activation"), /*allow_tf32=*/false, node.output(0)->type().dtype);
       if (!desc.ok()) {
         return absl::Status(desc.status().code(),
                             absl::StrCat(node.Describe(), ": ", desc.status().message()));

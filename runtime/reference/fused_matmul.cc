@@ -3,7 +3,9 @@
 // The product uses MatMul's GEMM (contraction_util.h) and the activations the elementwise
 // kernels' math (activation_math.h). Each epilogue step rounds to the storage type, as the
 // unfused MatMul -> Add -> activation -> Add chain does, so fusing changes no f32 bit and
-// 16-bit floats round exactly as before.
+// 16-bit floats round exactly as before. With `to` (the output dtype O, e.g. f32 from f16
+// operands) the product is accumulated as for the operands and every step rounds to O
+// instead, so an f32 output never passes through f16.
 #include "absl/strings/str_cat.h"
 #include "runtime/reference/activation_math.h"
 #include "runtime/reference/contraction_util.h"
@@ -18,6 +20,7 @@ struct Problem {
   bool trans_a = false, trans_b = false;
   float alpha = 1;
   std::string activation;
+  DType out_dtype = DType::kUndefined;
   int64_t m = 0, k = 0, n = 0;
   std::vector<int64_t> out_shape, a_index, b_index, residual_index;
 };
@@ -56,18 +59,19 @@ ComputeType<T> Round(ComputeType<T> v) {
   return static_cast<ComputeType<T>>(FromAcc<T>(v));
 }
 
-template <typename T>
+// Operands of dtype T, output (and bias, residual) of dtype O.
+template <typename T, typename O>
 absl::StatusOr<Tensor> FusedTyped(const KernelContext& ctx, const Problem& p) {
   using A = Acc<T>;
-  using C = ComputeType<T>;
+  using C = ComputeType<O>;
   std::vector<A> a_store, b_store, a_scratch, b_scratch;
   const A* pa = AccView<T>(ctx.input(0), a_store);
   const A* pb = AccView<T>(ctx.input(1), b_store);
-  const T* bias = ctx.has_input(2) ? ctx.input(2).data<T>() : nullptr;
-  const T* residual = ctx.has_input(3) ? ctx.input(3).data<T>() : nullptr;
-  const ActFn<T> act = ActivationFn<T>(p.activation);
-  ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DTypeOf<T>::value, p.out_shape));
-  T* po = out.data<T>();
+  const O* bias = ctx.has_input(2) ? ctx.input(2).data<O>() : nullptr;
+  const O* residual = ctx.has_input(3) ? ctx.input(3).data<O>() : nullptr;
+  const ActFn<O> act = ActivationFn<O>(p.activation);
+  ASSIGN_OR_RETURN(Tensor out, Tensor::Zeros(DTypeOf<O>::value, p.out_shape));
+  O* po = out.data<O>();
   const int64_t mn = p.m * p.n;
   std::vector<A> c(static_cast<size_t>(mn));
   for (size_t i = 0; i < p.a_index.size(); ++i) {
@@ -77,11 +81,11 @@ absl::StatusOr<Tensor> FusedTyped(const KernelContext& ctx, const Problem& p) {
     GemmAccumulate(ma, mb, c.data(), p.m, p.k, p.n);
     for (int64_t j = 0; j < mn; ++j) {
       const int64_t flat = static_cast<int64_t>(i) * mn + j;
-      C v = static_cast<C>(FromAcc<T>(p.alpha == 1.0f ? c[j] : c[j] * static_cast<A>(p.alpha)));
-      if (bias != nullptr) v = Round<T>(v + static_cast<C>(bias[j % p.n]));
-      if (act != nullptr) v = Round<T>(act(v));
+      C v = static_cast<C>(FromAcc<O>(p.alpha == 1.0f ? c[j] : c[j] * static_cast<A>(p.alpha)));
+      if (bias != nullptr) v = Round<O>(v + static_cast<C>(bias[j % p.n]));
+      if (act != nullptr) v = Round<O>(act(v));
       if (residual != nullptr) v = v + static_cast<C>(residual[p.residual_index[flat]]);
-      po[flat] = FromAcc<T>(v);
+      po[flat] = FromAcc<O>(v);
     }
   }
   return out;
@@ -102,6 +106,12 @@ absl::Status Plan(const KernelContext& ctx, Problem& p) {
   if (p.activation != "none" && ActivationFn<float>(p.activation) == nullptr) {
     return ctx.Error(absl::StrCat("unknown activation '", p.activation, "'"));
   }
+  p.out_dtype = a.dtype();
+  if (const std::string* to = ctx.node.attrs().FindAs<std::string>("to")) {
+    std::optional<DType> dt = ParseDType(*to);
+    if (!dt || !IsFloat(*dt)) return ctx.Error(absl::StrCat("to '", *to, "' is not a float dtype"));
+    p.out_dtype = *dt;
+  }
   const int64_t ra = a.rank(), rb = b.rank();
   p.m = a.shape()[p.trans_a ? ra - 1 : ra - 2];
   p.k = a.shape()[p.trans_a ? ra - 2 : ra - 1];
@@ -118,18 +128,18 @@ absl::Status Plan(const KernelContext& ctx, Problem& p) {
   p.out_shape = *batch;
   p.out_shape.push_back(p.m);
   p.out_shape.push_back(p.n);
-  RETURN_IF_ERROR(CheckedElementCount(p.out_shape, DTypeSize(a.dtype())).status());
+  RETURN_IF_ERROR(CheckedElementCount(p.out_shape, DTypeSize(p.out_dtype)).status());
   if (ctx.has_input(2)) {
     const Tensor& bias = ctx.input(2);
-    if (bias.dtype() != a.dtype() || bias.rank() != 1 || bias.shape()[0] != p.n) {
+    if (bias.dtype() != p.out_dtype || bias.rank() != 1 || bias.shape()[0] != p.n) {
       return ctx.Error(absl::StrCat("bias ", bias.TypeString(), " must be [", p.n, "] of ",
-                                    DTypeName(a.dtype())));
+                                    DTypeName(p.out_dtype)));
     }
   }
   if (ctx.has_input(3)) {
     const Tensor& r = ctx.input(3);
     auto widened = BroadcastBatch(p.out_shape, r.shape());
-    if (r.dtype() != a.dtype() || !widened.ok() || *widened != p.out_shape) {
+    if (r.dtype() != p.out_dtype || !widened.ok() || *widened != p.out_shape) {
       return ctx.Error(
           absl::StrCat("residual ", r.TypeString(), " does not broadcast to the output"));
     }
@@ -150,7 +160,14 @@ KernelResult RefFusedMatMul(const KernelContext& ctx) {
       VisitDType(ctx.input(0).dtype(), [&](auto tag) -> absl::StatusOr<Tensor> {
         using T = decltype(tag);
         if constexpr (kIsFloatLike<T>) {
-          return FusedTyped<T>(ctx, p);
+          return VisitDType(p.out_dtype, [&](auto out_tag) -> absl::StatusOr<Tensor> {
+            using O = decltype(out_tag);
+            if constexpr (kIsFloatLike<O>) {
+              return FusedTyped<T, O>(ctx, p);
+            } else {
+              return ctx.Error("needs a float output dtype");
+            }
+          });
         } else {
           return ctx.Error("needs float operands");
         }
