@@ -163,6 +163,7 @@ absl::StatusOr<PassManager> BuildPipeline(const PipelineOptions& options) {
   // exporters' own shape and mask chains. Last, every elementwise op left (Casts from mixed
   // precision included) joins a FusedKernel.
   if (options.level >= 1) RETURN_IF_ERROR(AddEach(pm, {"materialize-shapes", "dce"}));
+  if (options.level >= 2 && options.device) RETURN_IF_ERROR(AddEach(pm, {"fold-skip-residual"}));
   if (options.level >= 2) RETURN_IF_ERROR(AddEach(pm, {"fuse-elementwise", "dce"}));
   return pm;
 }

@@ -58,6 +58,9 @@ struct PipelineOptions {
   // kF32, kF16 or kBF16. Anything but kF32 adds the mixed-precision pass (and, from -O1 on, a
   // cleanup after it) at every level; the PassContext's `precision` must say the same.
   DType precision = DType::kF32;
+  // For the GPU (kiln compile): from -O2 on, fold-skip-residual runs before fuse-elementwise,
+  // moving residual adds into the GEMMs (cuBLASLt's C) ahead of the norms that read them.
+  bool device = false;
 };
 
 // Builds the pipeline for -O0..-O3:

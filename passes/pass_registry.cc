@@ -36,6 +36,7 @@ const std::vector<Entry>& Registry() {
       {"materialize-shapes", &CreateMaterializeShapes},
       {"mixed-precision", &CreateMixedPrecision},
       {"pack-qkv", &CreatePackQkv},
+      {"fold-skip-residual", &CreateFoldSkipResidual},
       {"simplify-noops", &CreateSimplifyNoOps},
   };
   return kEntries;

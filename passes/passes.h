@@ -31,6 +31,7 @@ std::unique_ptr<Pass> CreateFuseAttention();
 std::unique_ptr<Pass> CreateFuseRotary();
 std::unique_ptr<Pass> CreateFoldAttentionLayout();
 std::unique_ptr<Pass> CreatePackQkv();
+std::unique_ptr<Pass> CreateFoldSkipResidual();
 // The last step before the GPU runtime (passes/lower_device.h); not in the -O pipelines.
 std::unique_ptr<Pass> CreateLowerDevice();
 // Device-stage GEMM rewrites after lower-device: a 16-bit GEMM writes its f32 cast itself;

@@ -9,6 +9,19 @@
 namespace kiln {
 namespace {
 
+// Only pipelines for the GPU fold residual adds into GEMMs (fold-skip-residual), and only from
+// -O2 on, where fusion made the SkipNormalizations it rewrites.
+TEST(PipelineTest, DevicePipelinesFoldResidualsIntoGemms) {
+  for (int level = 0; level <= 3; ++level) {
+    for (bool device : {false, true}) {
+      auto pm = BuildPipeline(PipelineOptions{.level = level, .device = device});
+      ASSERT_TRUE(pm.ok()) << pm.status();
+      EXPECT_EQ(pm->Contains("fold-skip-residual"), device && level >= 2)
+          << "-O" << level << (device ? " device" : "");
+    }
+  }
+}
+
 TEST(PipelineTest, EveryLevelBuilds) {
   // Fails loudly when a pass named in a pipeline table is not registered (e.g. a fusion name
   // uncommented before its branch was merged, or misspelt).

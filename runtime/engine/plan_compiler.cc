@@ -109,10 +109,11 @@ absl::StatusOr<std::unique_ptr<Plan>> CompileGraph(std::unique_ptr<Graph> graph,
                                  options.passes.empty() ? absl::StrCat("-O", options.opt_level)
                                                         : options.passes,
                                  ", ", DTypeName(options.precision), ")"));
-  ASSIGN_OR_RETURN(PassManager pipeline,
-                   options.passes.empty()
-                       ? BuildPipeline(PipelineOptions{options.opt_level, options.precision})
-                       : BuildPipeline(options.passes, options.precision));
+  const PipelineOptions level{.level = options.opt_level, .precision = options.precision,
+                              .device = true};
+  ASSIGN_OR_RETURN(PassManager pipeline, options.passes.empty()
+                                             ? BuildPipeline(level)
+                                             : BuildPipeline(options.passes, options.precision));
   // The device stage: attention reads and writes [B, S, H*D] directly (no head transposes), q,
   // k and v come from one packed projection, then everything is lowered to what the GPU
   // runtime executes.
