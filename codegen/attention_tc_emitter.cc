@@ -2,7 +2,9 @@
 // head sizes, layout, mask and bias terms). A block of 4 warps owns 64 queries of one (batch,
 // head); each warp owns 16 of them and keeps its Q fragments, running max/sum and output
 // accumulators in registers. Key/value tiles of 64 rows are staged in shared memory with
-// cp.async (K of the next tile streams in while P·V runs, V while Q·Kᵀ runs). Fragment layouts
+// cp.async: double-buffered when five tiles fit in 48 KB (head sizes up to 64: a 128-key
+// sequence arrives in one wait), else with one K buffer and V sharing Q's (see Pipeline).
+// Fragment layouts
 // are those of PTX mma.m16n8k16 (row g = lane / 4, column pair 2 * (lane % 4)): the fp32
 // accumulator tiles of S = Q·Kᵀ are exactly the A fragments of P·V once packed to 16 bits.
 #include "codegen/attention_tc_emitter.h"
@@ -110,11 +112,7 @@ $NAME(const $T* __restrict__ q, const $T* __restrict__ k, const $T* __restrict__
       $T* __restrict__ y, KilnAttentionParams p) {
   // BQ queries per block (16 per warp), BK keys per tile; shared rows padded by 8 elements.
   constexpr int D = $HEADQ, DV = $HEADV, BQ = 64, BK = 64, SD = D + 8, SV = DV + 8;
-  constexpr int kQV = BQ * SD > BK * SV ? BQ * SD : BK * SV;
-  __shared__ __align__(16) unsigned short sk[BK * SD];
-  __shared__ __align__(16) unsigned short sqv[kQV];  // The Q tile until read, then V tiles.
-  __shared__ float skey[BK];  // Per key of the tile: 1 when kept by padding and length, else 0.
-  const float kNegInf = -__int_as_float(0x7f800000);
+$SMEM  const float kNegInf = -__int_as_float(0x7f800000);
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tq = lane & 3;
   // Query tiles run last-first: under a causal mask the late tiles have the most keys.
   const kiln_i64 b = blockIdx.z, h = blockIdx.y, q0 = (kiln_i64)(gridDim.x - 1 - blockIdx.x) * BQ;
@@ -129,27 +127,20 @@ $BASES
   kiln_i64 key_end = Skv;
 $CAUSAL_END
   const int tiles = (int)((key_end + BK - 1) / BK);
-  auto stage_keys = [&](kiln_i64 j0) {
+  // Per key of the tile starting at j0: 1 when kept by padding and length, else 0.
+  auto stage_keys = [&](kiln_i64 j0, float* dst) {
     if (tid < BK) {
       const kiln_i64 j = j0 + tid;
       bool ok = j < Skv;
 $PADDING
-      skey[tid] = ok ? 1.0f : 0.0f;
+      dst[tid] = ok ? 1.0f : 0.0f;
     }
   };
 
-  // Prologue: Q and the first K tile; this warp's Q rows become A fragments in registers.
-  kiln_attn_stage<D, BQ>(sqv, qs, q_stride, q0, Sq, vec);
-  if (tiles > 0) {
-    kiln_attn_stage<D, BK>(sk, ks, k_stride, 0, Skv, vec);
-    stage_keys(0);
-  }
-  kiln_cp_async_commit();
-  kiln_cp_async_wait<0>();
-  __syncthreads();
+$PROLOGUE
   unsigned qf[D / 16][4];
   {
-    const unsigned short* r = sqv + (warp * 16 + g) * SD + 2 * tq;
+    const unsigned short* r = sq + (warp * 16 + g) * SD + 2 * tq;
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
       qf[kk][0] = *(const unsigned*)(r + kk * 16);
@@ -158,24 +149,21 @@ $PADDING
       qf[kk][3] = *(const unsigned*)(r + 8 * SD + kk * 16 + 8);
     }
   }
-  __syncthreads();  // Every warp has its Q: the region now takes V.
-  if (tiles > 0) kiln_attn_stage<DV, BK>(sqv, vs, v_stride, 0, Skv, vec);
-  kiln_cp_async_commit();
-
+$AFTER_Q
   // Per thread: rows g and g + 8 of the warp; o[n][0..1] row g, o[n][2..3] row g + 8.
   const kiln_i64 rows[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
   float o[DV / 8][4], m[2] = {kNegInf, kNegInf}, l[2] = {0.0f, 0.0f};
 #pragma unroll
   for (int n = 0; n < DV / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
-  const unsigned sv_addr = kiln_smem_addr(sqv);
   for (int t = 0; t < tiles; ++t) {
     const kiln_i64 j0 = (kiln_i64)t * BK;
+$TILE_BEGIN
     // Phase 1: S = Q·Kᵀ for 16 rows x BK keys (K fragments straight from shared memory).
     float s[BK / 8][4];
 #pragma unroll
     for (int n = 0; n < BK / 8; ++n) {
       s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-      const unsigned short* kr = sk + (n * 8 + g) * SD + 2 * tq;
+      const unsigned short* kr = skt + (n * 8 + g) * SD + 2 * tq;
 #pragma unroll
       for (int kk = 0; kk < D / 16; ++kk) {
         $MMA(s[n], qf[kk], *(const unsigned*)(kr + kk * 16), *(const unsigned*)(kr + kk * 16 + 8));
@@ -190,7 +178,7 @@ $PADDING
       for (int e = 0; e < 4; ++e) {
         const int jj = n * 8 + 2 * tq + (e & 1);
         const kiln_i64 i = rows[e >> 1], j = j0 + jj;
-        bool ok = skey[jj] != 0.0f;
+        bool ok = skeyt[jj] != 0.0f;
 $CAUSAL_KEY
         float x = s[n][e] * $SCALE_LOG2;
 $BIAS
@@ -224,14 +212,8 @@ $BIAS
       o[n][2] *= corr[1];
       o[n][3] *= corr[1];
     }
-    // Phase 3: wait for this V tile, start the next K tile, then O += P·V (P packed to 16 bits).
-    kiln_cp_async_wait<0>();
-    __syncthreads();
-    if (t + 1 < tiles) {
-      kiln_attn_stage<D, BK>(sk, ks, k_stride, j0 + BK, Skv, vec);
-      stage_keys(j0 + BK);
-    }
-    kiln_cp_async_commit();
+$BEFORE_PV
+    // Phase 3: O += P·V (P packed to 16 bits).
 #pragma unroll
     for (int kk = 0; kk < BK / 16; ++kk) {
       const unsigned a[4] = {$PACK(s[2 * kk][0], s[2 * kk][1]), $PACK(s[2 * kk][2], s[2 * kk][3]),
@@ -241,17 +223,12 @@ $BIAS
 #pragma unroll
       for (int n2 = 0; n2 < DV / 16; ++n2) {
         unsigned bv[4];
-        kiln_ldsm_x4_t(sv_addr + (key * SV + n2 * 16 + (lane >> 4) * 8) * 2, bv);
+        kiln_ldsm_x4_t(svt_addr + (key * SV + n2 * 16 + (lane >> 4) * 8) * 2, bv);
         $MMA(o[2 * n2], a, bv[0], bv[1]);
         $MMA(o[2 * n2 + 1], a, bv[2], bv[3]);
       }
     }
-    // Phase 4: once every warp is done with V, start the next V tile and wait for the next K.
-    __syncthreads();
-    if (t + 1 < tiles) kiln_attn_stage<DV, BK>(sqv, vs, v_stride, j0 + BK, Skv, vec);
-    kiln_cp_async_commit();
-    kiln_cp_async_wait<1>();
-    __syncthreads();
+$AFTER_PV
   }
 
   // Epilogue: full row sums across the quad, normalise, store (empty rows per empty_rows).
@@ -288,6 +265,104 @@ $EMPTY_ROW
   }
 }
 )CUDA";
+
+// The two key/value pipelines, spliced into kTemplate. Both stage tiles with cp.async; tile t's
+// K is `skt`, its key flags `skeyt`, its V at shared address `svt_addr`.
+struct Pipeline {
+  const char* smem;
+  const char* prologue;    // Stages Q (into `sq`) and the first tiles; Q is readable after it.
+  const char* after_q;     // Once every warp holds its Q fragments.
+  const char* tile_begin;  // Waits for tile t and points at it.
+  const char* before_pv;   // After the softmax of tile t, before O += P·V.
+  const char* after_pv;
+};
+
+// One K buffer, and one region that holds Q until it is read, then V: fits every head size up
+// to 128 in 48 KB. V of tile t streams in while Q·Kᵀ runs, K of tile t+1 while P·V runs.
+constexpr Pipeline kSingleBuffered = {
+    R"CUDA(  constexpr int kQV = BQ * SD > BK * SV ? BQ * SD : BK * SV;
+  __shared__ __align__(16) unsigned short sk[BK * SD];
+  __shared__ __align__(16) unsigned short sq[kQV];  // The Q tile until read, then V tiles.
+  __shared__ float skey[BK];
+)CUDA",
+    R"CUDA(  // Prologue: Q and the first K tile; this warp's Q rows become A fragments in registers.
+  kiln_attn_stage<D, BQ>(sq, qs, q_stride, q0, Sq, vec);
+  if (tiles > 0) {
+    kiln_attn_stage<D, BK>(sk, ks, k_stride, 0, Skv, vec);
+    stage_keys(0, skey);
+  }
+  kiln_cp_async_commit();
+  kiln_cp_async_wait<0>();
+  __syncthreads();)CUDA",
+    R"CUDA(  __syncthreads();  // Every warp has its Q: the region now takes V.
+  if (tiles > 0) kiln_attn_stage<DV, BK>(sq, vs, v_stride, 0, Skv, vec);
+  kiln_cp_async_commit();
+  const unsigned short* const skt = sk;
+  const float* const skeyt = skey;
+  const unsigned svt_addr = kiln_smem_addr(sq);
+)CUDA",
+    "",
+    R"CUDA(    // Wait for this V tile, then start the next K tile.
+    kiln_cp_async_wait<0>();
+    __syncthreads();
+    if (t + 1 < tiles) {
+      kiln_attn_stage<D, BK>(sk, ks, k_stride, j0 + BK, Skv, vec);
+      stage_keys(j0 + BK, skey);
+    }
+    kiln_cp_async_commit();)CUDA",
+    R"CUDA(    // Phase 4: once every warp is done with V, start the next V tile and wait for the next K.
+    __syncthreads();
+    if (t + 1 < tiles) kiln_attn_stage<DV, BK>(sq, vs, v_stride, j0 + BK, Skv, vec);
+    kiln_cp_async_commit();
+    kiln_cp_async_wait<1>();
+    __syncthreads();)CUDA"};
+
+// Q in its own region and two K/V buffers (tile t in buffer t % 2): the prologue stages Q and
+// tiles 0 and 1 at once, and tile t+2 streams in while tile t+1 is computed, so a sequence of
+// up to two tiles (128 keys) waits for memory once. One commit group per tile (the first with
+// Q), committed even when empty, so "all but the newest group" is always up to tile t.
+constexpr Pipeline kDoubleBuffered = {
+    R"CUDA(  __shared__ __align__(16) unsigned short sq[BQ * SD];
+  __shared__ __align__(16) unsigned short sk[2][BK * SD];
+  __shared__ __align__(16) unsigned short sv[2][BK * SV];
+  __shared__ float skey[2][BK];
+)CUDA",
+    R"CUDA(  // Prologue: Q with tile 0, then tile 1; this warp's Q rows become A fragments in registers.
+  kiln_attn_stage<D, BQ>(sq, qs, q_stride, q0, Sq, vec);
+  for (int f = 0; f < 2; ++f) {
+    if (f < tiles) {
+      kiln_attn_stage<D, BK>(sk[f], ks, k_stride, (kiln_i64)f * BK, Skv, vec);
+      kiln_attn_stage<DV, BK>(sv[f], vs, v_stride, (kiln_i64)f * BK, Skv, vec);
+      stage_keys((kiln_i64)f * BK, skey[f]);
+    }
+    kiln_cp_async_commit();
+  }
+  kiln_cp_async_wait<1>();
+  __syncthreads();)CUDA",
+    "",
+    R"CUDA(    const int buf = t & 1;
+    kiln_cp_async_wait<1>();  // Every group but the newest (tile t + 1) has landed.
+    __syncthreads();
+    const unsigned short* const skt = sk[buf];
+    const float* const skeyt = skey[buf];
+    const unsigned svt_addr = kiln_smem_addr(sv[buf]);)CUDA",
+    "",
+    R"CUDA(    // Once every warp is done with buffer `buf`, tile t + 2 streams into it.
+    __syncthreads();
+    if (t + 2 < tiles) {
+      kiln_attn_stage<D, BK>(sk[buf], ks, k_stride, j0 + 2 * BK, Skv, vec);
+      kiln_attn_stage<DV, BK>(sv[buf], vs, v_stride, j0 + 2 * BK, Skv, vec);
+      stage_keys(j0 + 2 * BK, skey[buf]);
+    }
+    kiln_cp_async_commit();)CUDA"};
+
+// Bytes of shared memory the double-buffered pipeline needs (Q, two K and two V tiles of 64
+// rows padded by 8 elements, two key-flag rows); it is used when that fits the 48 KB a kernel
+// may declare statically.
+constexpr int kStaticSharedBytes = 48 * 1024;
+int DoubleBufferedBytes(const AttentionConfig& c) {
+  return (64 * (c.head_dim + 8) * 3 + 2 * 64 * (c.v_head_dim + 8)) * 2 + 2 * 64 * 4;
+}
 
 // Base offset and row stride of (batch b, head `head`)'s [seq, dim] matrix in a bhsd tensor,
 // or in a bsd one whose tokens are `row` elements apart (dense when empty).
@@ -351,6 +426,8 @@ std::string EmitTensorCoreAttentionSource(const AttentionConfig& c, const std::s
                       Bases(c.bsd, "v", "kvh", "Hkv", "Skv", "DV", "p.row_stride[2]") +
                       Bases(c.bsd, "y", "h", "Hq", "Sq", "DV");
   const double scale_log2 = static_cast<double>(c.scale) * 1.4426950408889634;
+  const Pipeline& pipe =
+      DoubleBufferedBytes(c) <= kStaticSharedBytes ? kDoubleBuffered : kSingleBuffered;
   return std::string(kHelpers) +
          absl::StrReplaceAll(kTemplate,
                              {{"$NAME", name},
@@ -358,6 +435,12 @@ std::string EmitTensorCoreAttentionSource(const AttentionConfig& c, const std::s
                               {"$EXTRA_ARGS", extra},
                               {"$HEADQ", absl::StrCat(c.head_dim)},
                               {"$HEADV", absl::StrCat(c.v_head_dim)},
+                              {"$SMEM", pipe.smem},
+                              {"$PROLOGUE", pipe.prologue},
+                              {"$AFTER_Q", pipe.after_q},
+                              {"$TILE_BEGIN", pipe.tile_begin},
+                              {"$BEFORE_PV", pipe.before_pv},
+                              {"$AFTER_PV", pipe.after_pv},
                               {"$BASES", bases},
                               {"$CAUSAL_END", causal_end},
                               {"$PADDING", padding},

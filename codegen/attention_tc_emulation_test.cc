@@ -168,6 +168,8 @@ TEST(AttentionTensorCoreEmulationTest, GeneratedKernelMatchesTheReferenceOnTheCp
        .mask = "padding", .misalign = true},
       {.bsd = true, .head = 16, .v_head = 16, .hq = 2, .hkv = 2, .sq = 70, .skv = 70,
        .mask = "causal", .misalign = true},
+      // Five key tiles through the double-buffered pipeline's two buffers.
+      {.batch = 1, .hq = 2, .hkv = 1, .sq = 65, .skv = 300, .mask = "padding"},
   };
   for (const EmuCase& c : cases) RunEmulated(c, dir, rng);
   std::error_code ec;
