@@ -216,9 +216,7 @@ TEST(KernelEmitterTest, RowKernelStoresViewsAndRowSelections) {
   for (const char* s : {"out_flat_lanes[j] = y;", "out_y_lanes[j] = y;",
                         "kiln_store16(out_flat + row * p.cols + vc * 4, out_flat_vec);",
                         "if (j1 == ((kiln_idx)0 < 0", "out_first[(rest) * (kiln_idx)8 + c] = y;",
-                        // The scale is read with the row, before the statistics.
-                        "float ws[4];", "ws[i] = w;",
-                        "const float y = (xs[i] - mean) * inv_std * (float)ws[i];"}) {
+                        "const float y = (xs[i] - mean) * inv_std * (float)w;"}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
   }
   ExpectCompiles(*k);

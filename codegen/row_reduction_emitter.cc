@@ -133,28 +133,10 @@ std::vector<std::string> LoadVectors(const RowContext& ctx, SourceWriter& code) 
   return lanes;
 }
 
-// A norm's scale and (layer norm) bias, each with the register array that holds this thread's
-// columns of it in cached mode; empty for softmax.
-std::vector<std::pair<const Value*, std::string>> AffineOperands(const RowContext& ctx) {
-  if (ctx.op == RowOp::kSoftmax) return {};
-  const int scale = ctx.skip ? 2 : 1;
-  std::vector<std::pair<const Value*, std::string>> ops = {{ctx.reduction.input(scale), "ws"}};
-  if (ctx.op == RowOp::kLayerNorm && ctx.reduction.num_inputs() > scale + 1 &&
-      ctx.reduction.input(scale + 1) != nullptr) {
-    ops.push_back({ctx.reduction.input(scale + 1), "bs"});
-  }
-  return ops;
-}
-
-// Cached mode: loads this thread's columns of the row (prologue applied) into `xs`, and of the
-// norm's scale and bias into `ws` and `bs`, so that their loads wait alongside the row's
-// instead of after the statistics' reductions.
+// Cached mode: loads this thread's columns of the row (prologue applied) into `xs`.
 absl::Status LoadRow(const RowContext& ctx, ExprEmitter& e) {
   SourceWriter& code = e.code();
   code.Line(absl::StrCat("float xs[", ctx.per_thread, "];"));
-  for (const auto& [value, array] : AffineOperands(ctx)) {
-    code.Line(absl::StrCat("float ", array, "[", ctx.per_thread, "];"));
-  }
   int scopes = 0;
   std::vector<std::string> lanes;
   if (ctx.vec > 1) {
@@ -173,11 +155,6 @@ absl::Status LoadRow(const RowContext& ctx, ExprEmitter& e) {
   }
   ASSIGN_OR_RETURN(std::string x, RowValue(ctx, e));
   code.Line(absl::StrCat("xs[i] = ", x, ";"));
-  for (const auto& [value, array] : AffineOperands(ctx)) {
-    ASSIGN_OR_RETURN(std::string v, e.ValueAt(value, e.Broadcast(ColumnIndex(ctx), ctx.dims,
-                                                                  value->type().dims)));
-    code.Line(absl::StrCat(array, "[i] = ", v, ";"));
-  }
   e.Restore(std::move(saved));
   for (int i = 0; i < scopes; ++i) code.Close();
   return absl::OkStatus();
@@ -311,11 +288,6 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
   }
   code.Comment(absl::StrCat(r.name(), " (", r.op_name(), ") -> ", r.output(0)->name(), ": ",
                             r.output(0)->type().ToString()));
-  if (ctx.per_thread > 0) {
-    for (const auto& [value, array] : AffineOperands(ctx)) {
-      e.Bind(value, e.Broadcast(idx, ctx.dims, value->type().dims), absl::StrCat(array, "[i]"));
-    }
-  }
   std::string y;
   if (ctx.op == RowOp::kSoftmax) {
     y = absl::StrCat("expf(", x, " - ", stats.first, ") * ", stats.second);
@@ -444,7 +416,7 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   kernel.name = name;
   SourceWriter globals, code;
   for (const char* reserved : {"p", "row", "c", "i", "j", "k", "vc", "xs", "row_max", "row_sum",
-                               "inv_sum", "sum", "sum_sq", "mean", "inv_std", "inv_rms", "ws", "bs"}) {
+                               "inv_sum", "sum", "sum_sq", "mean", "inv_std", "inv_rms"}) {
     code.FreshName(reserved);
   }
   std::vector<std::string> params, input_vars, output_vars;
