@@ -46,6 +46,7 @@ std::string EmittedKernel::LaunchSummary() const {
   } else {
     absl::StrAppend(&s, "one block per row, rows=", rows.ToString(), " cols=", cols.ToString());
     if (vector_width > 1) absl::StrAppend(&s, ", ", vector_width, " columns per 16-byte vector");
+    if (warp_rows) absl::StrAppend(&s, ", or a warp per row when rows are plentiful");
   }
   absl::StrAppend(&s, "; buffers:");
   for (const KernelBuffer& b : buffers) {

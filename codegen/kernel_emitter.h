@@ -43,6 +43,9 @@ struct EmittedKernel {
   // Elements per 16-byte vector access (elementwise: per thread-iteration; size the grid for
   // n / vector_width). Above 1 every buffer must be 16-byte aligned.
   int vector_width = 1;
+  // Row reductions: the kernel also runs with one warp per row (block 32), which the launcher
+  // chooses when rows * block_size threads would not all be resident on the device at once.
+  bool warp_rows = false;
 
   // A readable summary of the launch parameters.
   std::string LaunchSummary() const;

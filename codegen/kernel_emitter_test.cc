@@ -180,8 +180,8 @@ TEST(KernelEmitterTest, SkipRmsNormStoresBothOutputs) {
                         "kiln_load16(x + row * p.cols + vc * 8)",
                         "kiln_load16(skip + row * p.cols + vc * 8)",
                         "out_y_lanes[j] = kiln_f2bf(", "out_sum_lanes[j] = kiln_f2bf(",
-                        "kiln_store16(out_y + row * p.cols + vc * 8, out_y_vec);",
-                        "kiln_store16(out_sum + row * p.cols + vc * 8, out_sum_vec);",
+                        "kiln_store16(out_y + row * p.cols + vc * 8, out_y_vec[0]);",
+                        "kiln_store16(out_sum + row * p.cols + vc * 8, out_sum_vec[0]);",
                         "__device__ __align__(16) const float kiln_fused_norm_w[64]"}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
   }
@@ -214,10 +214,40 @@ TEST(KernelEmitterTest, RowKernelStoresViewsAndRowSelections) {
   // floats); the Gather of token 0 is stored only by the rows of token 0, at its own offset.
   EXPECT_EQ(k->vector_width, 4);
   for (const char* s : {"out_flat_lanes[j] = y;", "out_y_lanes[j] = y;",
-                        "kiln_store16(out_flat + row * p.cols + vc * 4, out_flat_vec);",
+                        "kiln_store16(out_flat + row * p.cols + vc * 4, out_flat_vec[0]);",
                         "if (j1 == ((kiln_idx)0 < 0", "out_first[(rest) * (kiln_idx)8 + c] = y;",
                         "const float y = (xs[i] - mean) * inv_std * (float)w;"}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
+  }
+  ExpectCompiles(*k);
+}
+
+// A model's last norm computed in f16 with an f32 output: each run of eight columns is stored
+// as two 16-byte vectors.
+TEST(KernelEmitterTest, RowKernelStoresWideOutputsAsTwoVectors) {
+  constexpr char kWide[] = R"(
+graph main(%x: f16[rows,64]) {
+  %y: f32[rows,64] = FusedKernel(%x) @fused_ln body
+    graph fused(%x: f16[rows,64]) {
+      %n: f16[rows,64] = RMSNormalization(%x, %w) {axis=-1, epsilon=1e-06} @rms
+      %y: f32[rows,64] = Cast(%n) {to="f32"} @cast
+      return %y
+    }
+  return %y
+}
+)";
+  std::string text = kWide;
+  std::string ones;
+  for (int i = 0; i < 64; ++i) ones += i ? ", 1" : "1";
+  text.replace(text.find("%n: f16"), 0,
+               "%w: f16[64] = Constant() {value=tensor<f16[64]> [" + ones + "]} @w\n      ");
+  absl::StatusOr<EmittedKernel> k = EmitFirst(text);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->vector_width, 8);
+  for (const char* s : {"kiln_vec16 out_y_vec[2];", "out_y_lanes[j] = ",
+                        "kiln_store16(out_y + row * p.cols + vc * 8, out_y_vec[0]);",
+                        "kiln_store16(out_y + row * p.cols + vc * 8 + 4, out_y_vec[1]);"}) {
+    EXPECT_TRUE(absl::StrContains(k->source, s)) << s << "\n" << k->source;
   }
   ExpectCompiles(*k);
 }

@@ -39,17 +39,23 @@ struct RowContext {
   // and each row-shaped output written as one 16-byte vector per run.
   int vec = 1;
   int runs = 0;
+  // The block size is chosen at launch (EmittedKernel::warp_rows): the code strides by
+  // blockDim.x and reduces by shuffles alone when the block is one warp. `runs` is then sized
+  // for a one-warp block.
+  bool dynamic_block = false;
   std::vector<VectorOperand> loads = {};
 };
 
 constexpr int64_t kMaxCachedCols = 8192;
+constexpr int64_t kMaxWarpRuns = 4;
 
 // Vectorised mode: opens the loop over this thread's runs (`vc`, the run's vector index in the
 // row), guarded at the row's end. Returns the number of scopes to close.
 int OpenRuns(const RowContext& ctx, SourceWriter& code) {
   code.Line("#pragma unroll");
   code.Open(absl::StrCat("for (int k = 0; k < ", ctx.runs, "; ++k)"));
-  code.Line(absl::StrCat("const kiln_i64 vc = threadIdx.x + (kiln_i64)k * ", ctx.block, ";"));
+  code.Line(absl::StrCat("const kiln_i64 vc = threadIdx.x + (kiln_i64)k * ",
+                         ctx.dynamic_block ? "blockDim.x" : absl::StrCat(ctx.block), ";"));
   code.Open(absl::StrCat("if (vc < p.cols / ", ctx.vec, ")"));
   return 2;
 }
@@ -203,10 +209,14 @@ std::optional<RowSelect> AsRowSelect(const Value* out, const std::vector<DimExpr
   return RowSelect{source, axis, (*k)[0]};
 }
 
-// The reduction across the row's threads of `what` ("sum" or "max"): shuffles alone when the
-// block is one warp, else through shared memory.
-std::string Reduce(const RowContext& ctx, absl::string_view what) {
-  return absl::StrCat(ctx.block == 32 ? "kiln_warp_" : "kiln_block_", what);
+// The reduction across the row's threads of `what` ("sum" or "max") of `v`: shuffles alone when
+// the block is one warp, else through shared memory (a uniform branch when chosen at launch).
+std::string Reduce(const RowContext& ctx, absl::string_view what, absl::string_view v) {
+  if (ctx.dynamic_block) {
+    return absl::StrCat("(blockDim.x == 32 ? kiln_warp_", what, "(", v, ") : kiln_block_", what,
+                        "(", v, "))");
+  }
+  return absl::StrCat(ctx.block == 32 ? "kiln_warp_" : "kiln_block_", what, "(", v, ")");
 }
 
 // The statistics passes; returns the variables the output pass uses (max and 1/sum for
@@ -221,33 +231,33 @@ absl::StatusOr<std::pair<std::string, std::string>> EmitStatistics(const RowCont
     RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
       return absl::StrCat("row_max = fmaxf(row_max, ", x, ");");
     }));
-    code.Line(absl::StrCat("row_max = ", Reduce(ctx, "max"), "(row_max);"));
+    code.Line(absl::StrCat("row_max = ", Reduce(ctx, "max", "row_max"), ";"));
     code.Line("float row_sum = 0.0f;");
     RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
       return absl::StrCat("row_sum += expf(", x, " - row_max);");
     }));
-    code.Line(absl::StrCat("const float inv_sum = 1.0f / ", Reduce(ctx, "sum"), "(row_sum);"));
+    code.Line(absl::StrCat("const float inv_sum = 1.0f / ", Reduce(ctx, "sum", "row_sum"), ";"));
     return std::make_pair(std::string("row_max"), std::string("inv_sum"));
   }
   if (ctx.op == RowOp::kRmsNorm) {
     code.Line("float sum_sq = 0.0f;");
     RETURN_IF_ERROR(ColumnLoop(
         ctx, e, [](const std::string& x) { return absl::StrCat("sum_sq += ", x, " * ", x, ";"); }));
-    code.Line(absl::StrCat("const float inv_rms = rsqrtf(", Reduce(ctx, "sum"),
-                           "(sum_sq) / (float)p.cols + ", eps, ");"));
+    code.Line(absl::StrCat("const float inv_rms = rsqrtf(", Reduce(ctx, "sum", "sum_sq"),
+                           " / (float)p.cols + ", eps, ");"));
     return std::make_pair(std::string(""), std::string("inv_rms"));
   }
   // Two passes (mean, then squared deviations) rather than E[x^2] - E[x]^2, which cancels.
   code.Line("float sum = 0.0f;");
   RETURN_IF_ERROR(
       ColumnLoop(ctx, e, [](const std::string& x) { return absl::StrCat("sum += ", x, ";"); }));
-  code.Line(absl::StrCat("const float mean = ", Reduce(ctx, "sum"), "(sum) / (float)p.cols;"));
+  code.Line(absl::StrCat("const float mean = ", Reduce(ctx, "sum", "sum"), " / (float)p.cols;"));
   code.Line("float sum_sq = 0.0f;");
   RETURN_IF_ERROR(ColumnLoop(ctx, e, [](const std::string& x) {
     return absl::StrCat("sum_sq += (", x, " - mean) * (", x, " - mean);");
   }));
-  code.Line(absl::StrCat("const float inv_std = rsqrtf(", Reduce(ctx, "sum"),
-                         "(sum_sq) / (float)p.cols + ", eps, ");"));
+  code.Line(absl::StrCat("const float inv_std = rsqrtf(", Reduce(ctx, "sum", "sum_sq"),
+                         " / (float)p.cols + ", eps, ");"));
   return std::make_pair(std::string("mean"), std::string("inv_std"));
 }
 
@@ -258,23 +268,27 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
   SourceWriter& code = e.code();
   const Node& r = ctx.reduction;
   Index idx = ColumnIndex(ctx);
-  // Vectorised mode: row-shaped outputs of the operands' element size gather their lanes in
-  // a vector stored after the run (`out_lanes[i]` non-empty).
+  // Vectorised mode: row-shaped outputs whose run is one or two 16-byte vectors (an f32 output
+  // of 16-bit rows: the last norm of a model with f32 outputs) gather their lanes in vectors
+  // stored after the run (`out_lanes[i]` non-empty).
   std::vector<std::string> out_vecs(body.outputs().size()), out_lanes(body.outputs().size());
+  std::vector<int> out_count(body.outputs().size());
   int scopes = 0;
   if (ctx.vec > 1) {
     scopes = OpenRuns(ctx, code);
     for (size_t i = 0; i < body.outputs().size(); ++i) {
       DType t = body.outputs()[i]->type().dtype;
+      const size_t run_bytes = DTypeSize(t) * ctx.vec;
       if (PeelViews(body.outputs()[i], ctx.dims) == nullptr ||
-          DTypeSize(t) * ctx.vec != 16) {
+          (run_bytes != 16 && run_bytes != 32)) {
         continue;
       }
+      out_count[i] = static_cast<int>(run_bytes / 16);
       out_vecs[i] = code.FreshName(output_vars[i] + "_vec");
-      code.Line(absl::StrCat("kiln_vec16 ", out_vecs[i], ";"));
+      code.Line(absl::StrCat("kiln_vec16 ", out_vecs[i], "[", out_count[i], "];"));
       out_lanes[i] = code.FreshName(output_vars[i] + "_lanes");
       std::string st = StorageType(t);
-      code.Line(absl::StrCat(st, "* const ", out_lanes[i], " = reinterpret_cast<", st, "*>(&",
+      code.Line(absl::StrCat(st, "* const ", out_lanes[i], " = reinterpret_cast<", st, "*>(",
                              out_vecs[i], ");"));
     }
     scopes += OpenLanes(ctx, code);
@@ -339,9 +353,12 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
     code.Close();  // The lanes.
     --scopes;
     for (size_t i = 0; i < out_vecs.size(); ++i) {
-      if (out_vecs[i].empty()) continue;
-      code.Line(absl::StrCat("kiln_store16(", output_vars[i], " + row * p.cols + vc * ", ctx.vec,
-                             ", ", out_vecs[i], ");"));
+      const int per_vector = ctx.vec / std::max(out_count[i], 1);
+      for (int v = 0; v < out_count[i]; ++v) {
+        code.Line(absl::StrCat("kiln_store16(", output_vars[i], " + row * p.cols + vc * ",
+                               ctx.vec, v > 0 ? absl::StrCat(" + ", v * per_vector) : "", ", ",
+                               out_vecs[i], "[", v, "]);"));
+      }
     }
   }
   for (int i = 0; i < scopes; ++i) code.Close();
@@ -432,14 +449,19 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
     std::vector<VectorOperand> loads = VectorOperands(ctx, body, input_vars);
     int vec = loads.empty() ? 1 : static_cast<int>(16 / DTypeSize(loads[0].dtype));
     if (*c > 0 && *c <= kMaxCachedCols && vec > 1 && *c % vec == 0) {
-      // One vector per thread and run, at most 256 threads. (A warp per row of BERT-base's
-      // 96 vectors measured 1 us faster per kernel at batch 32 but 1.3 us slower at batch 1.)
+      // One vector per thread and run, at most 256 threads. Rows of up to kMaxWarpRuns
+      // vectors per lane may also run one per warp, which the launcher picks when the blocks
+      // would not all be resident at once (on the H100, BERT-base's 96-vector LayerNorm took
+      // 11.0 instead of 11.9 us at batch 32 that way, but 5.9 instead of 4.6 at batch 1).
       int64_t vectors = *c / vec;
       kernel.block_size = static_cast<int>(std::clamp<int64_t>((vectors + 31) / 32 * 32, 32, 256));
       kernel.vector_width = vec;
+      kernel.warp_rows = kernel.block_size > 32 && vectors <= 32 * kMaxWarpRuns;
       ctx.block = kernel.block_size;
+      ctx.dynamic_block = kernel.warp_rows;
       ctx.vec = vec;
-      ctx.runs = static_cast<int>((vectors + ctx.block - 1) / ctx.block);
+      ctx.runs = static_cast<int>((vectors + (kernel.warp_rows ? 32 : ctx.block) - 1) /
+                                  (kernel.warp_rows ? 32 : ctx.block));
       ctx.per_thread = ctx.runs * vec;
       ctx.loads = std::move(loads);
     } else if (*c > 0 && *c <= kMaxCachedCols) {

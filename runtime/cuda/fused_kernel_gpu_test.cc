@@ -16,6 +16,7 @@
 #include "codegen/nvrtc_compiler.h"
 #include "frontend/onnx_import.h"
 #include "gtest/gtest.h"
+#include "ir/parser.h"
 #include "ir/shape_inference.h"
 #include "passes/pass_manager.h"
 #include "runtime/cuda/cuda_status.h"
@@ -212,6 +213,49 @@ TEST(FusedKernelGpuTest, EveryModelsKernelsMatchTheReference) {
         CheckModel(dir, precision, width, *device);
       }
     }
+  }
+}
+
+// A residual layer norm of 512 f16 columns (64 vectors) over enough rows that the launcher runs
+// it a warp per row (rows * 64 threads exceed what the SMs hold), and over few rows (blocks of
+// 64 threads): both match the reference.
+TEST(FusedKernelGpuTest, RowKernelMatchesTheReferenceAsBlockOrWarpPerRow) {
+  absl::StatusOr<DeviceInfo> device = QueryDevice();
+  if (!device.ok()) GTEST_SKIP() << "no GPU: " << device.status();
+  constexpr char kSkipNorm[] = R"(
+graph main(%x: f16[rows,512], %r: f16[rows,512], %g: f16[512], %b: f16[512]) {
+  %y: f16[rows,512], %s: f16[rows,512] = FusedKernel(%x, %r, %g, %b) @fused_ln body
+    graph fused(%x: f16[rows,512], %r: f16[rows,512], %g: f16[512], %b: f16[512]) {
+      %y: f16[rows,512], %s: f16[rows,512] = SkipNormalization(%x, %r, %g, %b) {norm="layer"} @ln
+      return %y, %s
+    }
+  return %y, %s
+}
+)";
+  auto graph = ParseGraph(kSkipNorm);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const Node* node = nullptr;
+  for (const Node* n : (*graph)->nodes()) {
+    if (n->op() == OpKind::kFusedKernel) node = n;
+  }
+  ASSERT_NE(node, nullptr);
+  auto kernel = EmitKernel(*node, "kiln_ln");
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  ASSERT_TRUE(kernel->warp_rows);
+  NvrtcOptions options;
+  options.arch = device->arch();
+  auto cubin = CompileCuda(BuildModuleSource({*kernel}), "ln.cu", options);
+  ASSERT_TRUE(cubin.ok()) << cubin.status();
+  auto module = LoadedModule::Load(cubin->cubin);
+  ASSERT_TRUE(module.ok()) << module.status();
+  const int64_t resident = int64_t{device->sm_count} * 2048;
+  std::mt19937 rng(7);
+  for (int64_t rows : {int64_t{100}, resident / 64 + 77}) {
+    std::printf("[gpu] layer norm over %lld rows: block %d\n", static_cast<long long>(rows),
+                RowBlockSize(*kernel, rows, resident));
+    Tally tally;
+    CheckKernel(*node, *kernel, *module, {{"rows", rows}}, rng, "warp-rows", tally);
+    EXPECT_EQ(tally.matched, 1) << rows << " rows";
   }
 }
 

@@ -13,6 +13,22 @@ namespace {
 // above that on any current GPU while staying far below the 2^31-1 limit.
 constexpr int64_t kMaxBlocks = 65535;
 
+// Threads all of the current device's SMs hold at once (2048 per SM on Hopper), cached.
+int64_t ResidentThreads() {
+  static const int64_t threads = [] {
+    int device = 0, sms = 0, per_sm = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device) !=
+            cudaSuccess) {
+      cudaGetLastError();
+      return int64_t{0};
+    }
+    return int64_t{sms} * per_sm;
+  }();
+  return threads;
+}
+
 // Appends `exprs` evaluated, padded with `pad` to `count` words (the struct's arrays have at
 // least one entry even where the kernel uses none).
 absl::Status AppendEvaluated(const EmittedKernel& kernel, const char* what,
@@ -88,6 +104,15 @@ absl::StatusOr<KernelParams> BuildKernelParams(const EmittedKernel& kernel,
   return RowParams(kernel, bindings);
 }
 
+int RowBlockSize(const EmittedKernel& kernel, int64_t rows, int64_t resident_threads) {
+  if (kernel.kind != EmittedKernel::Kind::kRowReduction || !kernel.warp_rows) {
+    return kernel.block_size;
+  }
+  // A warp per row pays off once the rows' blocks would not all be resident: then the latency
+  // of each short row's loads and reductions is paid wave after wave.
+  return rows * kernel.block_size > resident_threads ? 32 : kernel.block_size;
+}
+
 int64_t GridBlocks(const EmittedKernel& kernel, int64_t work_items) {
   int64_t per_block = kernel.kind == EmittedKernel::Kind::kRowReduction ? 1 : kernel.block_size;
   int64_t blocks = (std::max<int64_t>(work_items, 0) + per_block - 1) / per_block;
@@ -148,7 +173,7 @@ absl::Status LaunchEmittedKernel(const LoadedModule& module, const EmittedKernel
   for (void*& p : pointers) args.push_back(&p);
   args.push_back(params.words.data());
   dim3 grid(static_cast<unsigned>(GridBlocks(kernel, params.work_items)));
-  dim3 block(static_cast<unsigned>(kernel.block_size));
+  dim3 block(static_cast<unsigned>(RowBlockSize(kernel, params.work_items, ResidentThreads())));
   KILN_CUDA_RETURN_IF_ERROR(
       cudaLaunchKernel(reinterpret_cast<const void*>(fn), grid, block, args.data(), 0, stream));
   KILN_CUDA_RETURN_IF_ERROR(cudaGetLastError());

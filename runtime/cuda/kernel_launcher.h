@@ -30,6 +30,11 @@ struct KernelParams {
 absl::StatusOr<KernelParams> BuildKernelParams(const EmittedKernel& kernel,
                                                const SymbolBindings& bindings);
 
+// Threads per block of `kernel` over `rows` rows: its block_size, or 32 (a warp per row) for a
+// kernel with warp_rows when rows * block_size exceeds `resident_threads` (the device's SMs
+// times their threads).
+int RowBlockSize(const EmittedKernel& kernel, int64_t rows, int64_t resident_threads);
+
 // Blocks to launch for `work_items` (grid-stride kernels: capped, at least one).
 int64_t GridBlocks(const EmittedKernel& kernel, int64_t work_items);
 

@@ -6,6 +6,7 @@
 
 #include <regex>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "ir/parser.h"
 
@@ -93,6 +94,37 @@ TEST(KernelLauncherTest, RowParamsMatchTheEmittedStruct) {
   EXPECT_EQ(p->words[1], 5);          // cols
   EXPECT_EQ(p->work_items, 30);
   EXPECT_EQ(GridBlocks(*k, p->work_items), 30);  // One block per row.
+}
+
+// BERT-base's LayerNorm rows (768 f16 columns: 96 vectors, 96 threads) run a warp per row only
+// when their blocks would not all be resident (132 SMs x 2048 threads on the H100).
+TEST(KernelLauncherTest, ShortVectorRowsRunAWarpPerRowWhenRowsArePlentiful) {
+  constexpr char kNorm[] = R"(
+graph main(%x: f16[rows,768]) {
+  %y: f16[rows,768] = FusedKernel(%x) @fused_sm body
+    graph fused(%x: f16[rows,768]) {
+      %y: f16[rows,768] = Softmax(%x) {axis=-1} @sm
+      return %y
+    }
+  return %y
+}
+)";
+  absl::StatusOr<EmittedKernel> k = EmitFirst(kNorm);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->block_size, 96);
+  EXPECT_TRUE(k->warp_rows);
+  EXPECT_TRUE(absl::StrContains(k->source, "vc = threadIdx.x + (kiln_i64)k * blockDim.x"))
+      << k->source;
+  EXPECT_TRUE(absl::StrContains(
+      k->source, "(blockDim.x == 32 ? kiln_warp_max(row_max) : kiln_block_max(row_max))"));
+  const int64_t h100 = 132 * 2048;
+  EXPECT_EQ(RowBlockSize(*k, 32 * 128, h100), 32);  // Batch 32: 393216 threads > 270336.
+  EXPECT_EQ(RowBlockSize(*k, 128, h100), 96);       // Batch 1.
+  EXPECT_EQ(RowBlockSize(*k, 32 * 128, 0), 32);     // No device: either is correct.
+  // A kernel without warp_rows (rows of more than four vectors per lane) keeps its block.
+  EmittedKernel wide = *k;
+  wide.warp_rows = false;
+  EXPECT_EQ(RowBlockSize(wide, 1 << 20, h100), 96);
 }
 
 TEST(KernelLauncherTest, HandMadeDescriptionPadsArraysAndEvaluatesDims) {

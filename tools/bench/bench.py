@@ -164,9 +164,12 @@ class Bench:
         slug = "".join(c if c.isalnum() else "-" for c in device.lower()).strip("-")
         while "--" in slug:
             slug = slug.replace("--", "-")
+        # KILN_COMMIT names the commit when the checkout's own git metadata is not the one built
+        # (a copied working tree on the GPU machine).
+        commit = os.environ.get("KILN_COMMIT")
         try:
-            commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                    text=True, timeout=10).stdout.strip() or None
+            commit = commit or subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                                              capture_output=True, text=True, timeout=10).stdout.strip() or None
         except Exception:
             commit = None
         return {"device": device, "device_slug": slug, "date": now.strftime("%Y-%m-%d %H:%M UTC"),
