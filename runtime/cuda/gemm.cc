@@ -138,65 +138,22 @@ absl::StatusOr<cublasLtMatmulAlgo_t> GemmRunner::FindAlgo(
   }
   // The heuristic's first choice is often not the fastest for transformer shapes: time the
   // candidates once on the real operands and keep the fastest for this key.
-  std::vector<cublasLtMatmulAlgo_t> candidates;
-  for (int i = 0; i < found; ++i) candidates.push_back(results[i].algo);
-  if (timer) AddSplitKVariants(op, a, b, c, candidates);
-  size_t best = 0;
+  int best = 0;
   std::optional<float> best_ms;
-  for (size_t i = 0; timer && candidates.size() > 1 && i < candidates.size(); ++i) {
-    absl::StatusOr<float> ms = timer(candidates[i]);
+  for (int i = 0; timer && found > 1 && i < found; ++i) {
+    absl::StatusOr<float> ms = timer(results[i].algo);
     if (!ms.ok()) continue;  // A candidate that fails to launch is simply not chosen.
     if (!best_ms || *ms < *best_ms) {
       best = i;
       best_ms = *ms;
     }
   }
-  algos_.emplace(key, candidates[best]);
+  algos_.emplace(key, results[best].algo);
   if (timer) {
     absl::MutexLock lock(&TunedAlgos().mu);
-    TunedAlgos().algos.emplace(key, candidates[best]);
+    TunedAlgos().algos.emplace(key, results[best].algo);
   }
-  return candidates[best];
-}
-
-void GemmRunner::AddSplitKVariants(cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t a,
-                                   cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c,
-                                   std::vector<cublasLtMatmulAlgo_t>& candidates) {
-  // A GEMM whose output tiles fill the SMs unevenly (BERT-base's [4096, 768] projections: 192
-  // tiles of 128x128 on 132 SMs) may run faster with K split over more, smaller tiles.
-  const size_t heuristic = candidates.size();
-  for (size_t i = 0; i < heuristic; ++i) {
-    int32_t splittable = 0;
-    size_t written = 0;
-    if (cublasLtMatmulAlgoCapGetAttribute(&candidates[i], CUBLASLT_ALGO_CAP_SPLITK_SUPPORT,
-                                          &splittable, sizeof(splittable), &written) !=
-            CUBLAS_STATUS_SUCCESS ||
-        splittable == 0) {
-      continue;
-    }
-    for (int32_t splits : {2, 3, 4}) {
-      // Partial sums in the compute type (fp32) first; in place (in the output's type, ordered
-      // by counters) when cuBLASLt offers only that.
-      for (uint32_t scheme :
-           {CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE, CUBLASLT_REDUCTION_SCHEME_INPLACE}) {
-        cublasLtMatmulAlgo_t variant = candidates[i];
-        cublasLtMatmulHeuristicResult_t checked = {};
-        if (cublasLtMatmulAlgoConfigSetAttribute(&variant, CUBLASLT_ALGO_CONFIG_SPLITK_NUM,
-                                                 &splits, sizeof(splits)) !=
-                CUBLAS_STATUS_SUCCESS ||
-            cublasLtMatmulAlgoConfigSetAttribute(&variant, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME,
-                                                 &scheme, sizeof(scheme)) !=
-                CUBLAS_STATUS_SUCCESS ||
-            cublasLtMatmulAlgoCheck(handle_, op, a, b, c, c, &variant, &checked) !=
-                CUBLAS_STATUS_SUCCESS ||
-            checked.workspaceSize > workspace_.size()) {
-          continue;
-        }
-        candidates.push_back(variant);
-        break;  // One reduction scheme per split count.
-      }
-    }
-  }
+  return results[best].algo;
 }
 
 absl::StatusOr<float> GemmRunner::TimeAlgo(const std::function<cublasStatus_t()>& launch,

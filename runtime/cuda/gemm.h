@@ -11,7 +11,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -42,9 +41,8 @@ class GemmRunner {
 
   // Creates the cuBLASLt handle and allocates the workspace on the current device. With
   // `autotune`, the first GEMM of each problem (outside stream capture) times up to
-  // kAutotuneCandidates of cuBLASLt's heuristic algorithms on its operands, and their split-K
-  // variants (2, 3, 4) where supported, and keeps the fastest (shared by every runner of the
-  // process); else the heuristic's first choice.
+  // kAutotuneCandidates of cuBLASLt's heuristic algorithms on its operands and keeps the
+  // fastest (shared by every runner of the process); else the heuristic's first choice.
   static absl::StatusOr<std::unique_ptr<GemmRunner>> Create(
       size_t workspace_bytes = kDefaultWorkspaceBytes, bool autotune = true);
   ~GemmRunner();
@@ -74,11 +72,6 @@ class GemmRunner {
                                                 cublasLtMatrixLayout_t c,
                                                 const GemmAlignment& alignment,
                                                 const AlgoTimer& timer);
-  // Appends to `candidates` the split-K variants of the heuristic's algorithms that cuBLASLt
-  // accepts for this problem within the workspace.
-  void AddSplitKVariants(cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t a,
-                         cublasLtMatrixLayout_t b, cublasLtMatrixLayout_t c,
-                         std::vector<cublasLtMatmulAlgo_t>& candidates);
   static absl::StatusOr<float> TimeAlgo(const std::function<cublasStatus_t()>& launch,
                                         cudaStream_t stream);
 
