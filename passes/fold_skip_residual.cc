@@ -1,6 +1,6 @@
 // fold-skip-residual (GPU pipelines, before fuse-elementwise): a pre-norm SkipNormalization
-// (its sum is used: the residual stream of GPT-2, LLaMA, ViT) whose x is a GEMM's own output
-// moves the residual add into that GEMM, whose epilogue adds it as cuBLASLt's C (beta = 1):
+// (its sum is used: a pre-norm model's residual stream) whose x is a GEMM's own output moves
+// the residual add into that GEMM, whose epilogue adds it as cuBLASLt's C (beta = 1):
 //
 //   x = FusedMatMul(a, w[, bias])                 d = FusedMatMul(a, w, bias|none, skip)
 //   y, sum = SkipNormalization(x, skip, s[, b])   y = LayerNormalization(d, s[, b])
@@ -15,7 +15,9 @@
 // be the GEMM's output. Required: that output is used only by the norm, the GEMM adds no
 // residual yet and has no activation (cuBLASLt adds C before it), and the other operand has the
 // output's exact type. The sum is rounded once (from fp32) instead of twice at 16 bits, which
-// is closer to the exact value. Refusals are noted.
+// is closer to the exact value. Refusals are noted. Not yet handled: a GEMM output reaching the
+// norm through a view (GPT-2's exports compute [B*S, N] and Reshape it to [B, S, N]), so this
+// fires on LLaMA's and ViT's blocks but not GPT-2's.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
