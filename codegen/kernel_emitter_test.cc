@@ -215,7 +215,7 @@ TEST(KernelEmitterTest, RowKernelStoresViewsAndRowSelections) {
   EXPECT_EQ(k->vector_width, 4);
   for (const char* s : {"out_flat_lanes[j] = y;", "out_y_lanes[j] = y;",
                         "kiln_store16(out_flat + row * p.cols + vc * 4, out_flat_vec[0]);",
-                        "if (j1 == ((kiln_idx)0 < 0", "out_first[(rest) * (kiln_idx)8 + c] = y;",
+                        "if ((kiln_i64)j1 == ((kiln_i64)0 < 0 ? (kiln_i64)0 + p.dims[0]", "out_first[(rest) * (kiln_idx)8 + c] = y;",
                         "const float y = (xs[i] - mean) * inv_std * (float)w;"}) {
     EXPECT_TRUE(absl::StrContains(src, s)) << s << "\n" << src;
   }

@@ -341,9 +341,11 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
     ASSIGN_OR_RETURN(std::string value, e.ValueAt(select->source, idx));
     Index out_idx = idx;
     out_idx.erase(out_idx.begin() + select->axis);
-    std::string k = e.dims().Ref(select->index);
-    code.Open(absl::StrCat("if (", idx[select->axis], " == (", k, " < 0 ? ", k, " + ",
-                           e.dims().Ref(ctx.dims[select->axis]), " : ", k, "))"));
+    // The selected position is a data value: compared in 64 bits, so an index past the axis
+    // selects no row even where the index type is 32-bit.
+    std::string k = e.dims().Ref64(select->index);
+    code.Open(absl::StrCat("if ((kiln_i64)", idx[select->axis], " == (", k, " < 0 ? ", k, " + ",
+                           e.dims().Ref64(ctx.dims[select->axis]), " : ", k, "))"));
     code.Line(absl::StrCat(output_vars[i], "[", e.Linearize(out_idx, out->type().dims),
                            "] = ", StoreConvert(t, value), ";"));
     code.Close();
