@@ -2,49 +2,21 @@
 #include <limits>
 
 #include "gtest/gtest.h"
-#include "ir/graph.h"
-#include "ir/shape_inference.h"
+#include "ir/infer/infer_test_util.h"
 
 namespace kiln {
 namespace {
 
-DimExpr S(const char* name) { return DimExpr::Symbol(name); }
+using testing::Attr;
+using testing::S;
 
-class ElementwiseInferTest : public ::testing::Test {
+class ElementwiseInferTest : public testing::InferTest {
  protected:
-  Value* In(const char* name, DType t, std::vector<DimExpr> dims) {
-    return g_.AddInput(name, TensorType{t, std::move(dims)});
-  }
-  // A 1-D int64 input with known symbolic contents, as Shape's output has (e.g. [batch,seq]).
-  Value* SymIn(const char* name, std::vector<DimExpr> values, DType t = DType::kI64) {
-    Value* v = In(name, t, {DimExpr(static_cast<int64_t>(values.size()))});
-    v->set_sym_value(std::move(values));
-    return v;
-  }
   Value* ScalarSym(const char* name, DimExpr value, DType t = DType::kI64) {
     Value* v = In(name, t, {});
     v->set_sym_value(std::vector<DimExpr>{std::move(value)});
     return v;
   }
-  Value* Op(OpKind op, std::vector<Value*> inputs, Attributes attrs = {}) {
-    return g_.AddNode(op, inputs, 1, std::move(attrs))->output(0);
-  }
-  static Attributes Attr(absl::string_view name, AttrValue v) {
-    Attributes a;
-    a.Set(name, std::move(v));
-    return a;
-  }
-  // Infers the graph; returns the error message, or "" on success.
-  std::string Infer() {
-    absl::Status s = InferShapes(g_);
-    return s.ok() ? "" : std::string(s.message());
-  }
-  // The symbolic contents as text, e.g. "[batch-1,seq-1]"; "none" when unknown.
-  static std::string Sym(const Value* v) {
-    return v->sym_value() ? DimsToString(*v->sym_value()) : "none";
-  }
-
-  Graph g_;
 };
 
 TEST_F(ElementwiseInferTest, BroadcastsSymbolicShapes) {

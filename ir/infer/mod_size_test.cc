@@ -4,43 +4,20 @@
 #include <limits>
 
 #include "gtest/gtest.h"
-#include "ir/graph.h"
-#include "ir/shape_inference.h"
+#include "ir/infer/infer_test_util.h"
 
 namespace kiln {
 namespace {
 
-DimExpr S(const char* name) { return DimExpr::Symbol(name); }
+using testing::S;
 
-class ModSizeInferTest : public ::testing::Test {
+class ModSizeInferTest : public testing::InferTest {
  protected:
-  Value* In(const char* name, DType t, std::vector<DimExpr> dims) {
-    return g_.AddInput(name, TensorType{t, std::move(dims)});
-  }
-  // A 1-D input with known symbolic contents, as Shape's output has.
-  Value* SymIn(const char* name, std::vector<DimExpr> values, DType t = DType::kI64) {
-    Value* v = In(name, t, {DimExpr(static_cast<int64_t>(values.size()))});
-    v->set_sym_value(std::move(values));
-    return v;
-  }
-  Value* Op(OpKind op, std::vector<Value*> inputs, Attributes attrs = {}) {
-    return g_.AddNode(op, inputs, 1, std::move(attrs))->output(0);
-  }
   Value* Mod(Value* a, Value* b, int64_t fmod) {
     Attributes attrs;
     attrs.Set("fmod", fmod);
     return Op(OpKind::kMod, {a, b}, std::move(attrs));
   }
-  // Infers the graph; returns the error message, or "" on success.
-  std::string Infer() {
-    absl::Status s = InferShapes(g_);
-    return s.ok() ? "" : std::string(s.message());
-  }
-  static std::string Sym(const Value* v) {
-    return v->sym_value() ? DimsToString(*v->sym_value()) : "none";
-  }
-
-  Graph g_;
 };
 
 TEST_F(ModSizeInferTest, ModBroadcastsLikeTheOtherBinaryOps) {

@@ -3,26 +3,19 @@
 #include <limits>
 
 #include "gtest/gtest.h"
-#include "ir/graph.h"
-#include "ir/shape_inference.h"
+#include "ir/infer/infer_test_util.h"
 
 namespace kiln {
 namespace {
 
+using testing::Int;
+using testing::Ints;
+using testing::Op;
+using testing::S;
+
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 
-DimExpr S(const char* n) { return DimExpr::Symbol(n); }
-
-Value* Ints(Graph& g, std::vector<int64_t> v) {
-  int64_t n = static_cast<int64_t>(v.size());
-  return g.AddConstant(Tensor::FromVector<int64_t>(v, {n}));
-}
-Value* Int(Graph& g, int64_t v) { return g.AddConstant(Tensor::Scalar<int64_t>(v)); }
-
-Value* Op(Graph& g, OpKind op, std::vector<Value*> in, Attributes attrs = {}) {
-  return g.AddNode(op, in, 1, std::move(attrs))->output(0);
-}
 Attributes Axis(int64_t a, absl::string_view name = "axis") {
   Attributes attrs;
   attrs.Set(name, a);
