@@ -116,20 +116,10 @@ class FoldAttentionLayout : public RewritePattern {
   }
 };
 
-class FoldAttentionLayoutPass : public Pass {
- public:
-  absl::string_view name() const override { return "fold-attention-layout"; }
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<FoldAttentionLayout>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
 std::unique_ptr<Pass> CreateFoldAttentionLayout() {
-  return std::make_unique<FoldAttentionLayoutPass>();
+  return MakePatternPass("fold-attention-layout", std::make_unique<FoldAttentionLayout>());
 }
 
 }  // namespace kiln

@@ -97,18 +97,10 @@ class FoldSkipResidual : public RewritePattern {
   }
 };
 
-class FoldSkipResidualPass : public Pass {
- public:
-  absl::string_view name() const override { return "fold-skip-residual"; }
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<FoldSkipResidual>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFoldSkipResidual() { return std::make_unique<FoldSkipResidualPass>(); }
+std::unique_ptr<Pass> CreateFoldSkipResidual() {
+  return MakePatternPass("fold-skip-residual", std::make_unique<FoldSkipResidual>());
+}
 
 }  // namespace kiln

@@ -225,19 +225,13 @@ class FuseAttentionPattern : public RewritePattern {
   absl::flat_hash_set<const Node*> refused_;
 };
 
-class FuseAttention : public Pass {
- public:
-  absl::string_view name() const override { return "fuse-attention"; }
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<FuseAttentionPattern>());
-    patterns.push_back(CreateOnnxAttentionPattern());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFuseAttention() { return std::make_unique<FuseAttention>(); }
+std::unique_ptr<Pass> CreateFuseAttention() {
+  std::vector<std::unique_ptr<RewritePattern>> patterns;
+  patterns.push_back(std::make_unique<FuseAttentionPattern>());
+  patterns.push_back(CreateOnnxAttentionPattern());
+  return MakePatternPass("fuse-attention", std::move(patterns));
+}
 
 }  // namespace kiln

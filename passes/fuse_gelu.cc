@@ -234,19 +234,10 @@ class GeluPattern : public RewritePattern {
   Value* x_ = nullptr;
 };
 
-class FuseGelu : public Pass {
- public:
-  absl::string_view name() const override { return "fuse-gelu"; }
-
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<GeluPattern>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFuseGelu() { return std::make_unique<FuseGelu>(); }
+std::unique_ptr<Pass> CreateFuseGelu() {
+  return MakePatternPass("fuse-gelu", std::make_unique<GeluPattern>());
+}
 
 }  // namespace kiln

@@ -64,19 +64,10 @@ class LayerNormPattern : public RewritePattern {
   }
 };
 
-class FuseLayerNorm : public Pass {
- public:
-  absl::string_view name() const override { return "fuse-layer-norm"; }
-
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<LayerNormPattern>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFuseLayerNorm() { return std::make_unique<FuseLayerNorm>(); }
+std::unique_ptr<Pass> CreateFuseLayerNorm() {
+  return MakePatternPass("fuse-layer-norm", std::make_unique<LayerNormPattern>());
+}
 
 }  // namespace kiln

@@ -42,19 +42,10 @@ class RmsNormPattern : public RewritePattern {
   }
 };
 
-class FuseRmsNorm : public Pass {
- public:
-  absl::string_view name() const override { return "fuse-rms-norm"; }
-
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<RmsNormPattern>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFuseRmsNorm() { return std::make_unique<FuseRmsNorm>(); }
+std::unique_ptr<Pass> CreateFuseRmsNorm() {
+  return MakePatternPass("fuse-rms-norm", std::make_unique<RmsNormPattern>());
+}
 
 }  // namespace kiln

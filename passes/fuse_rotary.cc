@@ -278,18 +278,10 @@ class FuseRotaryPattern : public RewritePattern {
   absl::flat_hash_set<const Node*> refused_;
 };
 
-class FuseRotary : public Pass {
- public:
-  absl::string_view name() const override { return "fuse-rotary"; }
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<FuseRotaryPattern>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFuseRotary() { return std::make_unique<FuseRotary>(); }
+std::unique_ptr<Pass> CreateFuseRotary() {
+  return MakePatternPass("fuse-rotary", std::make_unique<FuseRotaryPattern>());
+}
 
 }  // namespace kiln

@@ -72,20 +72,13 @@ class SwiGluPattern : public RewritePattern {
   }
 };
 
-class FuseSilu : public Pass {
- public:
-  absl::string_view name() const override { return "fuse-silu"; }
-
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<SiluPattern>());
-    patterns.push_back(std::make_unique<SwiGluPattern>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFuseSilu() { return std::make_unique<FuseSilu>(); }
+std::unique_ptr<Pass> CreateFuseSilu() {
+  std::vector<std::unique_ptr<RewritePattern>> patterns;
+  patterns.push_back(std::make_unique<SiluPattern>());
+  patterns.push_back(std::make_unique<SwiGluPattern>());
+  return MakePatternPass("fuse-silu", std::move(patterns));
+}
 
 }  // namespace kiln

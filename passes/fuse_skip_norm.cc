@@ -108,19 +108,10 @@ class SkipNormPattern : public RewritePattern {
   absl::flat_hash_map<const Node*, int> positions_;
 };
 
-class FuseSkipNorm : public Pass {
- public:
-  absl::string_view name() const override { return "fuse-skip-norm"; }
-
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<SkipNormPattern>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFuseSkipNorm() { return std::make_unique<FuseSkipNorm>(); }
+std::unique_ptr<Pass> CreateFuseSkipNorm() {
+  return MakePatternPass("fuse-skip-norm", std::make_unique<SkipNormPattern>());
+}
 
 }  // namespace kiln

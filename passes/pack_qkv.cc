@@ -172,18 +172,10 @@ class PackQkv : public RewritePattern {
   }
 };
 
-class PackQkvPass : public Pass {
- public:
-  absl::string_view name() const override { return "pack-qkv"; }
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    std::vector<std::unique_ptr<RewritePattern>> patterns;
-    patterns.push_back(std::make_unique<PackQkv>());
-    return ApplyPatternsGreedily(graph, ctx, patterns);
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreatePackQkv() { return std::make_unique<PackQkvPass>(); }
+std::unique_ptr<Pass> CreatePackQkv() {
+  return MakePatternPass("pack-qkv", std::make_unique<PackQkv>());
+}
 
 }  // namespace kiln

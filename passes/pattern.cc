@@ -35,6 +35,35 @@ absl::StatusOr<bool> ApplyPatternsGreedily(
   return changed;
 }
 
+namespace {
+
+class PatternPass : public Pass {
+ public:
+  PatternPass(std::string name, std::vector<std::unique_ptr<RewritePattern>> patterns)
+      : name_(std::move(name)), patterns_(std::move(patterns)) {}
+  absl::string_view name() const override { return name_; }
+  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
+    return ApplyPatternsGreedily(graph, ctx, patterns_);
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::unique_ptr<RewritePattern>> patterns_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> MakePatternPass(std::string name,
+                                      std::vector<std::unique_ptr<RewritePattern>> patterns) {
+  return std::make_unique<PatternPass>(std::move(name), std::move(patterns));
+}
+
+std::unique_ptr<Pass> MakePatternPass(std::string name, std::unique_ptr<RewritePattern> pattern) {
+  std::vector<std::unique_ptr<RewritePattern>> patterns;
+  patterns.push_back(std::move(pattern));
+  return MakePatternPass(std::move(name), std::move(patterns));
+}
+
 Node* ProducerOf(const Value* v, OpKind op) {
   if (v == nullptr || v->producer() == nullptr || v->producer()->op() != op) return nullptr;
   return v->producer();

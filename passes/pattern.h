@@ -33,6 +33,12 @@ absl::StatusOr<bool> ApplyPatternsGreedily(Graph& graph, PassContext& ctx,
                                            const std::vector<std::unique_ptr<RewritePattern>>& patterns,
                                            int max_rewrites = 100000);
 
+// A pass named `name` that applies `patterns` greedily (ApplyPatternsGreedily) over the graph;
+// the second form for one pattern.
+std::unique_ptr<Pass> MakePatternPass(std::string name,
+                                      std::vector<std::unique_ptr<RewritePattern>> patterns);
+std::unique_ptr<Pass> MakePatternPass(std::string name, std::unique_ptr<RewritePattern> pattern);
+
 // The producer of `v` if it is an `op` node, else null.
 Node* ProducerOf(const Value* v, OpKind op);
 // The constant tensor behind `v` (a Constant's output), else null.
