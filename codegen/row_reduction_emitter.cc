@@ -71,9 +71,15 @@ int OpenLanes(const RowContext& ctx, SourceWriter& code) {
 }
 
 // Opens the loop over this thread's columns; in cached mode `c` may pass the row's end and the
-// body is guarded. Returns the number of scopes to close.
-int OpenColumns(const RowContext& ctx, SourceWriter& code) {
-  if (ctx.vec > 1) return OpenRuns(ctx, code) + OpenLanes(ctx, code);
+// body is guarded. In vectorised mode `at_run` (when given) emits what each run needs before
+// its lanes (vector loads, output vectors). Returns the number of scopes to close.
+int OpenColumns(const RowContext& ctx, SourceWriter& code,
+                const std::function<void()>& at_run = nullptr) {
+  if (ctx.vec > 1) {
+    int scopes = OpenRuns(ctx, code);
+    if (at_run) at_run();
+    return scopes + OpenLanes(ctx, code);
+  }
   if (ctx.per_thread == 0) {
     code.Open("for (kiln_i64 c = threadIdx.x; c < p.cols; c += blockDim.x)");
     return 1;
@@ -143,15 +149,8 @@ std::vector<std::string> LoadVectors(const RowContext& ctx, SourceWriter& code) 
 absl::Status LoadRow(const RowContext& ctx, ExprEmitter& e) {
   SourceWriter& code = e.code();
   code.Line(absl::StrCat("float xs[", ctx.per_thread, "];"));
-  int scopes = 0;
   std::vector<std::string> lanes;
-  if (ctx.vec > 1) {
-    scopes = OpenRuns(ctx, code);
-    lanes = LoadVectors(ctx, code);
-    scopes += OpenLanes(ctx, code);
-  } else {
-    scopes = OpenColumns(ctx, code);
-  }
+  int scopes = OpenColumns(ctx, code, [&] { lanes = LoadVectors(ctx, code); });
   ExprEmitter::Memo saved = e.Save();
   for (size_t k = 0; k < lanes.size(); ++k) {
     const VectorOperand& op = ctx.loads[k];
@@ -273,9 +272,7 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
   // stored after the run (`out_lanes[i]` non-empty).
   std::vector<std::string> out_vecs(body.outputs().size()), out_lanes(body.outputs().size());
   std::vector<int> out_count(body.outputs().size());
-  int scopes = 0;
-  if (ctx.vec > 1) {
-    scopes = OpenRuns(ctx, code);
+  int scopes = OpenColumns(ctx, code, [&] {
     for (size_t i = 0; i < body.outputs().size(); ++i) {
       DType t = body.outputs()[i]->type().dtype;
       const size_t run_bytes = DTypeSize(t) * ctx.vec;
@@ -291,10 +288,7 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
       code.Line(absl::StrCat(st, "* const ", out_lanes[i], " = reinterpret_cast<", st, "*>(",
                              out_vecs[i], ");"));
     }
-    scopes += OpenLanes(ctx, code);
-  } else {
-    scopes = OpenColumns(ctx, code);
-  }
+  });
   ExprEmitter::Memo saved = e.Save();
   std::string x = "xs[i]";
   if (ctx.per_thread == 0) {
