@@ -24,10 +24,6 @@
 namespace kiln {
 namespace {
 
-bool IsGraphOutput(const Graph& graph, const Value* v) {
-  return std::find(graph.outputs().begin(), graph.outputs().end(), v) != graph.outputs().end();
-}
-
 // Replaces `old_value` by `replacement` when their types match and names can be kept.
 absl::StatusOr<bool> Forward(Graph& graph, Value* old_value, Value* replacement) {
   if (old_value == replacement || old_value->type() != replacement->type()) return false;

@@ -91,11 +91,9 @@ absl::StatusOr<bool> Align(Graph& graph, Node* constant, PassContext& ctx) {
       return false;
     }
   }
-  for (const Value* out : graph.outputs()) {
-    if (out == w) {
-      ctx.Note(absl::StrCat(kPass, ": ", w->name(), ": not transposed (a graph output)"));
-      return false;
-    }
+  if (IsGraphOutput(graph, w)) {
+    ctx.Note(absl::StrCat(kPass, ": ", w->name(), ": not transposed (a graph output)"));
+    return false;
   }
   ASSIGN_OR_RETURN(Tensor transposed, TransposeLastTwo(*t));
   Value* wt = FindEqualConstant(graph, transposed);

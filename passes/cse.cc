@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "ir/printer.h"
 #include "passes/passes.h"
+#include "passes/pattern.h"
 
 namespace kiln {
 namespace {
@@ -67,7 +68,7 @@ class CommonSubexpressionElimination : public Pass {
       }
       bool is_output = false;
       for (int i = 0; i < n->num_outputs(); ++i) {
-        for (const Value* o : graph.outputs()) is_output |= o == n->output(i);
+        is_output |= IsGraphOutput(graph, n->output(i));
       }
       if (is_output) continue;  // Keep graph outputs' names.
       for (int i = 0; i < n->num_outputs(); ++i) graph.ReplaceAllUsesWith(n->output(i), twin->output(i));

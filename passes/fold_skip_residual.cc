@@ -18,8 +18,6 @@
 // is closer to the exact value. Refusals are noted. Not yet handled: a GEMM output reaching the
 // norm through a view (GPT-2's exports compute [B*S, N] and Reshape it to [B, S, N]), so this
 // fires on LLaMA's and ViT's blocks but not GPT-2's.
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "ir/status_macros.h"
 #include "passes/gemm_util.h"
@@ -45,11 +43,6 @@ std::string Refusal(const Graph& graph, const Value* x, const Value* skip) {
   return "";
 }
 
-bool HasNoUses(const Graph& graph, const Value* v) {
-  return v->uses().empty() &&
-         std::find(graph.outputs().begin(), graph.outputs().end(), v) == graph.outputs().end();
-}
-
 // The plain norm of `d` that `skip_norm` applies to its sum.
 absl::StatusOr<Node*> AddNorm(Graph& graph, Node* skip_norm, Value* d) {
   const bool rms = skip_norm->attr_string("norm") == "rms";
@@ -67,7 +60,7 @@ class FoldSkipResidual : public RewritePattern {
   absl::string_view name() const override { return "fold-skip-residual"; }
   absl::StatusOr<bool> MatchAndRewrite(Node* n, Graph& graph, PassContext& ctx) override {
     if (n->op() != OpKind::kSkipNormalization) return false;
-    if (n->num_outputs() < 2 || HasNoUses(graph, n->output(1))) return false;  // Post-norm.
+    if (n->num_outputs() < 2 || !IsUsed(graph, n->output(1))) return false;  // Post-norm.
     std::string why;
     for (int i = 0; i < 2; ++i) {
       Value* x = n->input(i);

@@ -19,22 +19,14 @@
 namespace kiln {
 namespace {
 
-bool Used(const Graph& graph, const Value* v) {
-  if (!v->uses().empty()) return true;
-  for (const Value* o : graph.outputs()) {
-    if (o == v) return true;
-  }
-  return false;
-}
-
 // Why `n` cannot become a FusedAttention, or "" if it can.
 std::string Misfit(const Graph& graph, const Node& n) {
   const auto& q = n.input(0)->type().dims;
   const auto& k = n.input(1)->type().dims;
   const bool four_d = q.size() == 4, past = n.input(4) != nullptr;
-  if (n.num_outputs() > 3 && Used(graph, n.output(3))) return "its qk_matmul_output is used";
-  const bool present = (n.num_outputs() > 1 && Used(graph, n.output(1))) ||
-                       (n.num_outputs() > 2 && Used(graph, n.output(2)));
+  if (n.num_outputs() > 3 && IsUsed(graph, n.output(3))) return "its qk_matmul_output is used";
+  const bool present = (n.num_outputs() > 1 && IsUsed(graph, n.output(1))) ||
+                       (n.num_outputs() > 2 && IsUsed(graph, n.output(2)));
   if (!four_d && (past || present)) return "it has a KV cache over 3-D inputs";
   if (past && n.input(5) == nullptr) return "it has past_key without past_value";
   if (n.attr_float("softcap") != 0) return "it soft-caps the scores";
@@ -156,7 +148,7 @@ class OnnxAttentionPattern : public RewritePattern {
     const std::vector<Value*> replacements = {(*fused)->output(0), kv[0], kv[1]};
     std::vector<int> replaced;
     for (int i = 0; i < std::min(n->num_outputs(), 3); ++i) {
-      if (i > 0 && !Used(graph, n->output(i))) continue;
+      if (i > 0 && !IsUsed(graph, n->output(i))) continue;
       if (replacements[i]->type() != n->output(i)->type()) {
         return absl::StrCat("the fused form of output ", i, " has type ",
                             replacements[i]->type().ToString(), ", not ",

@@ -8,7 +8,6 @@
 // to the centring. `d` may be used only by the square and the normalisation, every other
 // intermediate only once, so nothing is computed twice. ONNX's own LayerNormalization op,
 // which the exporters emit, is already in this form and is left alone.
-#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "passes/fusion_match.h"
@@ -32,8 +31,7 @@ Value* CentredInput(const Graph& graph, const NormStatistics& stats, std::string
     *why = "the mean is used elsewhere";
     return nullptr;
   }
-  bool local = !std::any_of(graph.outputs().begin(), graph.outputs().end(),
-                            [&](const Value* o) { return o == stats.base; });
+  bool local = !IsGraphOutput(graph, stats.base);
   for (const Use& u : stats.base->uses()) {
     local &= u.user == stats.square || u.user == stats.normalize;
   }

@@ -1,5 +1,6 @@
 #include "passes/pattern.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/container/flat_hash_set.h"
@@ -98,11 +99,15 @@ std::optional<std::pair<Value*, Value*>> SplitOperands(const Node* n,
 }
 
 bool HasSingleUse(const Graph& graph, const Value* v) {
-  if (v->uses().size() != 1) return false;
-  for (const Value* o : graph.outputs()) {
-    if (o == v) return false;
-  }
-  return true;
+  return v->uses().size() == 1 && !IsGraphOutput(graph, v);
+}
+
+bool IsGraphOutput(const Graph& graph, const Value* v) {
+  return std::find(graph.outputs().begin(), graph.outputs().end(), v) != graph.outputs().end();
+}
+
+bool IsUsed(const Graph& graph, const Value* v) {
+  return !v->uses().empty() || IsGraphOutput(graph, v);
 }
 
 absl::StatusOr<Node*> AddInferredNode(Graph& graph, OpKind op, std::vector<Value*> inputs,

@@ -52,6 +52,10 @@ std::optional<std::pair<Value*, Value*>> SplitOperands(const Node* n,
                                                        const std::function<bool(Value*)>& pred);
 // True when `v` has exactly one use and is not a graph output.
 bool HasSingleUse(const Graph& graph, const Value* v);
+// True when `v` is one of the graph's outputs.
+bool IsGraphOutput(const Graph& graph, const Value* v);
+// True when a node reads `v` or the graph returns it.
+bool IsUsed(const Graph& graph, const Value* v);
 
 // Adds a node before `before`, infers its output types from its inputs' types, and fails if
 // inference would need to unify symbols (the inputs must already fit).
