@@ -28,6 +28,7 @@ absl::StatusOr<DeviceInfo> QueryDevice(int ordinal) {
   d.major = p.major;
   d.minor = p.minor;
   d.sm_count = p.multiProcessorCount;
+  d.threads_per_sm = p.maxThreadsPerMultiProcessor;
   d.l2_bytes = p.l2CacheSize;
   d.smem_per_block_optin = static_cast<int64_t>(p.sharedMemPerBlockOptin);
   d.global_bytes = static_cast<int64_t>(p.totalGlobalMem);

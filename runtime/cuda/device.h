@@ -13,6 +13,7 @@ struct DeviceInfo {
   std::string name;
   int major = 0, minor = 0;  // Compute capability.
   int sm_count = 0;
+  int threads_per_sm = 0;  // Resident threads one SM holds (2048 on Hopper).
   int64_t l2_bytes = 0;
   int64_t smem_per_block_optin = 0;
   int64_t global_bytes = 0;

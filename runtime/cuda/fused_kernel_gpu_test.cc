@@ -248,7 +248,7 @@ graph main(%x: f16[rows,512], %r: f16[rows,512], %g: f16[512], %b: f16[512]) {
   ASSERT_TRUE(cubin.ok()) << cubin.status();
   auto module = LoadedModule::Load(cubin->cubin);
   ASSERT_TRUE(module.ok()) << module.status();
-  const int64_t resident = int64_t{device->sm_count} * 2048;
+  const int64_t resident = int64_t{device->sm_count} * device->threads_per_sm;
   std::mt19937 rng(7);
   for (int64_t rows : {int64_t{100}, resident / 64 + 77}) {
     std::printf("[gpu] layer norm over %lld rows: block %d\n", static_cast<long long>(rows),

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/cuda/cuda_status.h"
+#include "runtime/cuda/device.h"
 
 namespace kiln::cuda {
 namespace {
@@ -13,18 +14,17 @@ namespace {
 // above that on any current GPU while staying far below the 2^31-1 limit.
 constexpr int64_t kMaxBlocks = 65535;
 
-// Threads all of the current device's SMs hold at once (2048 per SM on Hopper), cached.
+// Threads all of the current device's SMs hold at once (2048 per SM on Hopper), cached; 0
+// when the device cannot be queried (RowBlockSize then picks a warp per row, also correct).
 int64_t ResidentThreads() {
   static const int64_t threads = [] {
-    int device = 0, sms = 0, per_sm = 0;
-    if (cudaGetDevice(&device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
-        cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device) !=
-            cudaSuccess) {
+    int ordinal = 0;
+    if (cudaGetDevice(&ordinal) != cudaSuccess) {
       cudaGetLastError();
       return int64_t{0};
     }
-    return int64_t{sms} * per_sm;
+    absl::StatusOr<DeviceInfo> d = QueryDevice(ordinal);
+    return d.ok() ? int64_t{d->sm_count} * d->threads_per_sm : int64_t{0};
   }();
   return threads;
 }
