@@ -20,6 +20,7 @@ constexpr char kParams[] = R"CUDA(
 #define KILN_ATTENTION_PARAMS_DEFINED
 struct KilnAttentionParams {
   kiln_i64 batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4], row_stride[3];
+  kiln_i64 q_tiles;  // Query tiles per block (EmittedAttention::resident_keys).
 };
 #endif
 )CUDA";
@@ -195,6 +196,8 @@ absl::StatusOr<EmittedAttention> EmitAttentionKernel(const AttentionConfig& c,
     out.tensor_cores = true;
     out.query_tile = kAttentionTcQueryTile;
     out.block_size = kAttentionTcBlockSize;
+    out.resident_keys = TensorCoreAttentionResidentKeys(c);
+    if (out.resident_keys > 0) out.tiles_name = TensorCoreAttentionTilesName(out.name);
     out.source = kParams + EmitTensorCoreAttentionSource(c, out.name);
     return out;
   }

@@ -38,8 +38,9 @@ inline constexpr int kAttentionBlockSize = 128;  // Threads per block (CUDA-core
 
 // A generated attention kernel. Arguments: q, k, v, [key_mask], [bias], y, then the by-value
 // KilnAttentionParams {batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4],
-// row_stride[3]} (all i64; row_stride: elements between tokens of q, k, v in layout bsd).
-// Grid: (ceil(q_seq / query_tile), q_heads, batch) blocks of block_size threads.
+// row_stride[3], q_tiles} (all i64; row_stride: elements between tokens of q, k, v in layout
+// bsd; q_tiles: query tiles per block, 1 but for tiles_name).
+// Grid: (ceil(ceil(q_seq / query_tile) / q_tiles), q_heads, batch) blocks of block_size threads.
 struct EmittedAttention {
   std::string name;    // The extern "C" symbol.
   std::string source;  // The params struct and the kernel (without the prelude).
@@ -47,6 +48,10 @@ struct EmittedAttention {
   bool tensor_cores = false;                 // The mma.sync kernel (needs sm_80+).
   int query_tile = kAttentionQueryTile;      // Queries per block.
   int block_size = kAttentionBlockSize;      // Threads per block.
+  // When positive, `tiles_name` is the same kernel taking q_tiles > 1 query tiles per block,
+  // for kv_seq up to resident_keys: the keys and values stay in shared memory between them.
+  int resident_keys = 0;
+  std::string tiles_name;
 };
 
 // The configuration of `node` (a FusedAttention with inferred input types): Unimplemented for

@@ -9,6 +9,9 @@
 // accumulator tiles of S = Q·Kᵀ are exactly the A fragments of P·V once packed to 16 bits.
 #include "codegen/attention_tc_emitter.h"
 
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "codegen/expr_emitter.h"
@@ -114,9 +117,10 @@ $NAME(const $T* __restrict__ q, const $T* __restrict__ k, const $T* __restrict__
   constexpr int D = $HEADQ, DV = $HEADV, BQ = 64, BK = 64, SD = D + 8, SV = DV + 8;
 $SMEM  const float kNegInf = -__int_as_float(0x7f800000);
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, g = lane >> 2, tq = lane & 3;
-  // Query tiles run last-first: under a causal mask the late tiles have the most keys.
-  const kiln_i64 b = blockIdx.z, h = blockIdx.y, q0 = (kiln_i64)(gridDim.x - 1 - blockIdx.x) * BQ;
+  const kiln_i64 b = blockIdx.z, h = blockIdx.y;
   const kiln_i64 Hq = p.q_heads, Hkv = p.kv_heads, Sq = p.q_seq, Skv = p.kv_seq;
+  // Query tiles run last-first: under a causal mask the late tiles have the most keys.
+$FIRST_TILE
   const kiln_i64 kvh = h / (Hq / Hkv);
   // Row i of this (batch, head)'s matrices is at base + i * stride.
 $BASES
@@ -126,7 +130,7 @@ $BASES
   const bool vec = ((unsigned long long)q | (unsigned long long)k | (unsigned long long)v) % 16 == 0;
   kiln_i64 key_end = Skv;
 $CAUSAL_END
-  const int tiles = (int)((key_end + BK - 1) / BK);
+$TILES
   // Per key of the tile starting at j0: 1 when kept by padding and length, else 0.
   auto stage_keys = [&](kiln_i64 j0, float* dst) {
     if (tid < BK) {
@@ -138,7 +142,7 @@ $PADDING
   };
 
 $PROLOGUE
-  unsigned qf[D / 16][4];
+$PASS_BEGIN  unsigned qf[D / 16][4];
   {
     const unsigned short* r = sq + (warp * 16 + g) * SD + 2 * tq;
 #pragma unroll
@@ -149,6 +153,7 @@ $PROLOGUE
       qf[kk][3] = *(const unsigned*)(r + 8 * SD + kk * 16 + 8);
     }
   }
+$STAGE_NEXT
 $AFTER_Q
   // Per thread: rows g and g + 8 of the warp; o[n][0..1] row g, o[n][2..3] row g + 8.
   const kiln_i64 rows[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
@@ -263,8 +268,47 @@ $EMPTY_ROW
       }
     }
   }
-}
+$PASS_END}
 )CUDA";
+
+// How a block walks its query tiles, spliced into kTemplate before the rest: one tile, or
+// KilnAttentionParams::q_tiles consecutive ones over keys that stay resident (tiles <= 2).
+struct QueryTiles {
+  const char* first_tile;  // Declares q0, the block's first (last-most) query tile.
+  const char* tiles;       // Declares `tiles`, the key tiles of the tile at q0.
+  const char* pass_begin;
+  const char* stage_next;  // Whether key tile 0's step stages the next query tile's Q.
+  const char* pass_end;
+};
+
+constexpr QueryTiles kOneQueryTile = {
+    "  const kiln_i64 q0 = (kiln_i64)(gridDim.x - 1 - blockIdx.x) * BQ;",
+    "  const int tiles = (int)((key_end + BK - 1) / BK);", "", "  constexpr bool stage_next = false;",
+    ""};
+
+constexpr QueryTiles kQueryTiles = {
+    R"CUDA(  const int passes = (int)p.q_tiles;
+  kiln_i64 q0 = ((Sq + BQ - 1) / BQ - 1 - (kiln_i64)blockIdx.x * passes) * BQ;)CUDA",
+    R"CUDA(  int tiles = (int)((key_end + BK - 1) / BK);
+  if (tiles > 2) __trap();  // The launcher packs query tiles only over resident keys.)CUDA",
+    "  for (int pass = 0;; ++pass) {\n",
+    R"CUDA(  // The block's next query tile, staged into Q's region during key tile 0.
+  const bool stage_next = pass + 1 < passes && q0 >= BQ;)CUDA",
+    R"CUDA(  if (!stage_next) break;
+  // The next query tile: its Q was staged during key tile 0 (or is staged here, without one).
+  q0 -= BQ;
+  if (tiles == 0) {
+    __syncthreads();
+    kiln_attn_stage<D, BQ>(sq, qs, q_stride, q0, Sq, vec);
+  }
+  kiln_cp_async_commit();
+  kiln_cp_async_wait<0>();
+  __syncthreads();
+  key_end = Skv;
+$CAUSAL_END
+  tiles = (int)((key_end + BK - 1) / BK);
+  }
+)CUDA"};
 
 // The two key/value pipelines, spliced into kTemplate. Both stage tiles with cp.async; tile t's
 // K is `skt`, its key flags `skeyt`, its V at shared address `svt_addr`.
@@ -353,6 +397,8 @@ constexpr Pipeline kDoubleBuffered = {
       kiln_attn_stage<D, BK>(sk[buf], ks, k_stride, j0 + 2 * BK, Skv, vec);
       kiln_attn_stage<DV, BK>(sv[buf], vs, v_stride, j0 + 2 * BK, Skv, vec);
       stage_keys(j0 + 2 * BK, skey[buf]);
+    } else if (t == 0 && stage_next) {  // Keys stay resident; Q's region takes the next tile.
+      kiln_attn_stage<D, BQ>(sq, qs, q_stride, q0 - BQ, Sq, vec);
     }
     kiln_cp_async_commit();)CUDA"};
 
@@ -379,6 +425,14 @@ std::string Bases(bool bsd, const std::string& name, const std::string& head,
 }
 
 }  // namespace
+
+std::string TensorCoreAttentionTilesName(const std::string& name) {
+  return absl::StrCat(name, "_tiles");
+}
+
+int TensorCoreAttentionResidentKeys(const AttentionConfig& c) {
+  return DoubleBufferedBytes(c) <= kStaticSharedBytes ? 128 : 0;  // Two 64-key buffers.
+}
 
 bool TensorCoreAttentionCovers(const AttentionConfig& c) {
   return (c.dtype == DType::kF16 || c.dtype == DType::kBF16) && c.head_dim > 0 &&
@@ -428,29 +482,47 @@ std::string EmitTensorCoreAttentionSource(const AttentionConfig& c, const std::s
   const double scale_log2 = static_cast<double>(c.scale) * 1.4426950408889634;
   const Pipeline& pipe =
       DoubleBufferedBytes(c) <= kStaticSharedBytes ? kDoubleBuffered : kSingleBuffered;
-  return std::string(kHelpers) +
-         absl::StrReplaceAll(kTemplate,
-                             {{"$NAME", name},
-                              {"$T", StorageType(c.dtype)},
-                              {"$EXTRA_ARGS", extra},
-                              {"$HEADQ", absl::StrCat(c.head_dim)},
-                              {"$HEADV", absl::StrCat(c.v_head_dim)},
-                              {"$SMEM", pipe.smem},
-                              {"$PROLOGUE", pipe.prologue},
-                              {"$AFTER_Q", pipe.after_q},
-                              {"$TILE_BEGIN", pipe.tile_begin},
-                              {"$BEFORE_PV", pipe.before_pv},
-                              {"$AFTER_PV", pipe.after_pv},
-                              {"$BASES", bases},
-                              {"$CAUSAL_END", causal_end},
-                              {"$PADDING", padding},
-                              {"$CAUSAL_KEY", causal_key},
-                              {"$SCALE_LOG2", Literal(DType::kF32, scale_log2)},
-                              {"$BIAS", bias},
-                              {"$MMA", bf16 ? "kiln_mma_bf16" : "kiln_mma_f16"},
-                              {"$PACK", bf16 ? "kiln_pack_bf16" : "kiln_pack_f16"},
-                              {"$EMPTY_ROW", empty_row},
-                              {"$STORE", bf16 ? "kiln_f2bf" : "kiln_f2h"}});
+  const std::string head_q = absl::StrCat(c.head_dim), head_v = absl::StrCat(c.v_head_dim);
+  const std::string scale = Literal(DType::kF32, scale_log2), type = StorageType(c.dtype);
+  std::vector<std::pair<absl::string_view, absl::string_view>> subs = {
+      {"$T", type},
+      {"$EXTRA_ARGS", extra},
+      {"$HEADQ", head_q},
+      {"$HEADV", head_v},
+      {"$SMEM", pipe.smem},
+      {"$PROLOGUE", pipe.prologue},
+      {"$AFTER_Q", pipe.after_q},
+      {"$TILE_BEGIN", pipe.tile_begin},
+      {"$BEFORE_PV", pipe.before_pv},
+      {"$AFTER_PV", pipe.after_pv},
+      {"$BASES", bases},
+      {"$CAUSAL_END", causal_end},
+      {"$PADDING", padding},
+      {"$CAUSAL_KEY", causal_key},
+      {"$SCALE_LOG2", scale},
+      {"$BIAS", bias},
+      {"$MMA", bf16 ? "kiln_mma_bf16" : "kiln_mma_f16"},
+      {"$PACK", bf16 ? "kiln_pack_bf16" : "kiln_pack_f16"},
+      {"$EMPTY_ROW", empty_row},
+      {"$STORE", bf16 ? "kiln_f2bf" : "kiln_f2h"},
+  };
+  auto kernel = [&](const std::string& kernel_name, const QueryTiles& walk) {
+    subs.emplace_back("$NAME", kernel_name);
+    std::string text = absl::StrReplaceAll(
+        absl::StrReplaceAll(kTemplate, {{"$FIRST_TILE", walk.first_tile},
+                                        {"$TILES", walk.tiles},
+                                        {"$PASS_BEGIN", walk.pass_begin},
+                                        {"$STAGE_NEXT", walk.stage_next},
+                                        {"$PASS_END", walk.pass_end}}),
+        subs);
+    subs.pop_back();
+    return text;
+  };
+  std::string source = std::string(kHelpers) + kernel(name, kOneQueryTile);
+  if (TensorCoreAttentionResidentKeys(c) > 0) {
+    source += kernel(TensorCoreAttentionTilesName(name), kQueryTiles);
+  }
+  return source;
 }
 
 }  // namespace kiln

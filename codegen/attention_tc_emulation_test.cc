@@ -34,6 +34,7 @@ struct EmuCase {
   std::vector<int64_t> bias = {};  // Bias shape (f32); empty for none.
   double keep = 0.7;               // Probability a key_mask entry keeps its key.
   bool misalign = false;           // q one element off 16-byte alignment.
+  int64_t resident_blocks = 0;     // PackQueryTiles' device capacity; 0: one tile per block.
 };
 
 Tensor Random(DType dtype, std::vector<int64_t> shape, std::mt19937& rng, double keep) {
@@ -64,7 +65,8 @@ void RunEmulated(const EmuCase& c, const fs::path& dir, std::mt19937& rng) {
       absl::StrCat(DTypeName(c.dtype), c.bsd ? " bsd" : " bhsd", " D", c.head, "/", c.v_head,
                    " H", c.hq, "/", c.hkv, " Sq", c.sq, " Skv", c.skv, " ", c.mask, " ", c.empty,
                    c.keep == 0 ? " all-masked" : "", c.bias.empty() ? "" : " bias",
-                   c.misalign ? " misaligned" : "");
+                   c.misalign ? " misaligned" : "",
+                   c.resident_blocks > 0 ? absl::StrCat(" packed for ", c.resident_blocks) : "");
   SCOPED_TRACE(label);
   auto dims = [&](int64_t heads, int64_t seq, int64_t d) {
     return c.bsd ? std::vector<int64_t>{c.batch, seq, heads * d}
@@ -111,15 +113,21 @@ void RunEmulated(const EmuCase& c, const fs::path& dir, std::mt19937& rng) {
   ASSERT_TRUE(kernel->tensor_cores);
   std::vector<std::vector<int64_t>> shapes;
   for (const Tensor& x : t) shapes.push_back(x.shape());
-  auto launch = cuda::BuildAttentionLaunch(*kernel, c.hq, c.hkv, shapes);
-  ASSERT_TRUE(launch.ok()) << launch.status();
+  auto built = cuda::BuildAttentionLaunch(*kernel, c.hq, c.hkv, shapes);
+  ASSERT_TRUE(built.ok()) << built.status();
+  const cuda::AttentionLaunch packed =
+      c.resident_blocks > 0 ? cuda::PackQueryTiles(*kernel, *built, c.resident_blocks) : *built;
+  if (c.resident_blocks > 0) {
+    EXPECT_GT(packed.words[12], 1) << "the case should pack query tiles";
+  }
+  const cuda::AttentionLaunch* launch = &packed;
 
   // Input file: header, q, k, v, [key_mask], [bias count, bias].
   std::string in;
-  const int64_t header[15] = {c.batch, c.hq, c.hkv, c.sq, c.skv, c.head, c.v_head,
+  const int64_t header[16] = {c.batch, c.hq, c.hkv, c.sq, c.skv, c.head, c.v_head,
                               c.misalign ? 1 : 0, launch->words[5], launch->words[6],
                               launch->words[7], launch->words[8], launch->words[9],
-                              launch->words[10], launch->words[11]};
+                              launch->words[10], launch->words[11], launch->words[12]};
   Append(in, header, sizeof(header));
   for (const Tensor& x : t) {
     if (x.dtype() == DType::kF32) {
@@ -133,7 +141,8 @@ void RunEmulated(const EmuCase& c, const fs::path& dir, std::mt19937& rng) {
   const std::string compile = absl::StrCat(
       "c++ -std=c++20 -O1 -w -pthread -x c++ -DKILN_KERNEL='\"", (dir / "kernel.cu").string(),
       "\"' -DKILN_T=", c.dtype == DType::kBF16 ? "kiln_bf16" : "kiln_half",
-      " -DKILN_MASK=", padding ? 1 : 0, " -DKILN_BIAS=", c.bias.empty() ? 0 : 1, " ",
+      " -DKILN_MASK=", padding ? 1 : 0, " -DKILN_BIAS=", c.bias.empty() ? 0 : 1,
+      " -DKILN_ENTRY=", launch->words[12] > 1 ? kernel->tiles_name : kernel->name, " ",
       KILN_SOURCE_DIR, "/codegen/testdata/attention_tc_emulator.inc -o ", (dir / "emu").string(),
       " > ", (dir / "log").string(), " 2>&1");
   ASSERT_EQ(std::system(compile.c_str()), 0) << compile;
@@ -170,6 +179,16 @@ TEST(AttentionTensorCoreEmulationTest, GeneratedKernelMatchesTheReferenceOnTheCp
        .mask = "causal", .misalign = true},
       // Five key tiles through the double-buffered pipeline's two buffers.
       {.batch = 1, .hq = 2, .hkv = 1, .sq = 65, .skv = 300, .mask = "padding"},
+      // Several query tiles per block over resident keys: all five tiles in one block, then
+      // three and two (the last block's second pass stops at the first tile); causal with
+      // fewer key tiles per pass, down to none (rows 0-63 see no key when Sq - Skv = 110).
+      {.batch = 1, .hq = 2, .hkv = 1, .sq = 300, .skv = 100, .mask = "padding",
+       .resident_blocks = 1},
+      {.sq = 300, .skv = 128, .mask = "padding", .resident_blocks = 16},
+      {.batch = 1, .hq = 2, .hkv = 2, .sq = 128, .skv = 128, .mask = "causal",
+       .resident_blocks = 1},
+      {.dtype = DType::kBF16, .bsd = true, .batch = 1, .hq = 2, .hkv = 1, .sq = 150, .skv = 40,
+       .mask = "causal", .empty = "uniform", .resident_blocks = 2},
   };
   for (const EmuCase& c : cases) RunEmulated(c, dir, rng);
   std::error_code ec;

@@ -2,6 +2,8 @@
 // never reads past a buffer the shapes describe.
 #include "runtime/cuda/attention_launcher.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/cuda/cuda_status.h"
@@ -65,7 +67,7 @@ absl::StatusOr<AttentionLaunch> BuildAttentionLaunch(
   if (batch < 0 || q_seq < 0 || kv_seq < 0) return fail("negative dims");
   AttentionLaunch launch;
   // bias_stride[4], then row_stride[3]: the elements between tokens of q, k and v (bsd).
-  launch.words = {batch, q_heads, kv_heads, q_seq, kv_seq, 0, 0, 0, 0, 0, 0, 0};
+  launch.words = {batch, q_heads, kv_heads, q_seq, kv_seq, 0, 0, 0, 0, 0, 0, 0, 1};
   if (c.bsd) {
     for (int i = 0; i < 3; ++i) launch.words[9 + i] = input_shapes[i][2];
   }
@@ -100,18 +102,46 @@ absl::StatusOr<AttentionLaunch> BuildAttentionLaunch(
   return launch;
 }
 
+AttentionLaunch PackQueryTiles(const EmittedAttention& kernel, const AttentionLaunch& launch,
+                               int64_t resident_blocks) {
+  AttentionLaunch packed = launch;
+  const int64_t tiles = launch.grid[0], blocks = tiles * launch.grid[1] * launch.grid[2];
+  if (kernel.resident_keys <= 0 || kernel.tiles_name.empty() ||
+      launch.words[4] > kernel.resident_keys || tiles < 2 ||
+      resident_blocks <= 0 || blocks <= resident_blocks) {
+    return packed;
+  }
+  const int64_t per_block = std::min(tiles, (blocks + resident_blocks - 1) / resident_blocks);
+  packed.words[12] = per_block;
+  packed.grid[0] = (tiles + per_block - 1) / per_block;
+  return packed;
+}
+
 absl::Status LaunchAttention(const LoadedModule& module, const EmittedAttention& kernel,
                              const AttentionLaunch& launch, absl::Span<void* const> buffers,
                              cudaStream_t stream) {
   const AttentionConfig& c = kernel.config;
   const size_t want = 4 + (c.key_mask_dtype != DType::kUndefined ? 1 : 0) +
                       (c.bias_dtype != DType::kUndefined ? 1 : 0);
-  if (buffers.size() != want || launch.words.size() != 12) {
+  if (buffers.size() != want || launch.words.size() != 13) {
     return absl::InvalidArgumentError(absl::StrCat("attention kernel ", kernel.name, " takes ",
                                                    want, " buffers, got ", buffers.size()));
   }
   if (launch.grid[0] == 0 || launch.grid[1] == 0 || launch.grid[2] == 0) return absl::OkStatus();
   ASSIGN_OR_RETURN(cudaKernel_t fn, module.GetKernel(kernel.name));
+  AttentionLaunch run = launch;
+  if (!kernel.tiles_name.empty()) {
+    ASSIGN_OR_RETURN(cudaKernel_t tiles_fn, module.GetKernel(kernel.tiles_name));
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+            &per_sm, reinterpret_cast<const void*>(tiles_fn), kernel.block_size, 0) !=
+        cudaSuccess) {
+      cudaGetLastError();
+      per_sm = 0;  // Unknown: one query tile per block.
+    }
+    run = PackQueryTiles(kernel, launch, per_sm * CurrentDeviceLimits().sm_count);
+    if (run.words[12] > 1) fn = tiles_fn;
+  }
   std::vector<void*> pointers(buffers.begin(), buffers.end());
   if (c.packed) {  // k and v start after q's (and k's) heads in each token's row.
     const int64_t elem = static_cast<int64_t>(DTypeSize(c.dtype));
@@ -120,13 +150,12 @@ absl::Status LaunchAttention(const LoadedModule& module, const EmittedAttention&
     pointers[1] = static_cast<char*>(pointers[1]) + k_off;
     pointers[2] = static_cast<char*>(pointers[2]) + v_off;
   }
-  std::vector<int64_t> words = launch.words;
+  dim3 block(static_cast<unsigned>(kernel.block_size));
   std::vector<void*> args;
   for (void*& p : pointers) args.push_back(&p);
-  args.push_back(words.data());
-  dim3 grid(static_cast<unsigned>(launch.grid[0]), static_cast<unsigned>(launch.grid[1]),
-            static_cast<unsigned>(launch.grid[2]));
-  dim3 block(static_cast<unsigned>(kernel.block_size));
+  args.push_back(run.words.data());
+  dim3 grid(static_cast<unsigned>(run.grid[0]), static_cast<unsigned>(run.grid[1]),
+            static_cast<unsigned>(run.grid[2]));
   KILN_CUDA_RETURN_IF_ERROR(
       cudaLaunchKernel(reinterpret_cast<const void*>(fn), grid, block, args.data(), 0, stream));
   KILN_CUDA_RETURN_IF_ERROR(cudaGetLastError());

@@ -16,7 +16,8 @@
 namespace kiln::cuda {
 
 // KilnAttentionParams as 64-bit words {batch, q_heads, kv_heads, q_seq, kv_seq,
-// bias_stride[4], row_stride[3]} and the grid (x: query tiles, y: q heads, z: batch).
+// bias_stride[4], row_stride[3], q_tiles} and the grid (x: blocks of q_tiles query tiles,
+// y: q heads, z: batch).
 struct AttentionLaunch {
   std::vector<int64_t> words;
   int64_t grid[3] = {1, 1, 1};
@@ -29,8 +30,16 @@ absl::StatusOr<AttentionLaunch> BuildAttentionLaunch(
     const EmittedAttention& kernel, int64_t q_heads, int64_t kv_heads,
     const std::vector<std::vector<int64_t>>& input_shapes);
 
+// `launch` (one query tile per block) with q_tiles query tiles per block, when that pays:
+// the kernel keeps every key resident (kv_seq <= resident_keys) and its grid is more than
+// `resident_blocks` (the device's SMs times the kernel's blocks per SM) hold at once. Then
+// each block takes the fewest tiles that fit the grid in one wave, so a (batch, head)'s keys
+// are read once, and its second tile's Q arrives while the first is computed.
+AttentionLaunch PackQueryTiles(const EmittedAttention& kernel, const AttentionLaunch& launch,
+                               int64_t resident_blocks);
+
 // Launches `kernel` from `module`: `buffers` are device pointers q, k, v, [key_mask], [bias], y.
-// Does not synchronize.
+// Packs query tiles as PackQueryTiles says for the current device. Does not synchronize.
 absl::Status LaunchAttention(const LoadedModule& module, const EmittedAttention& kernel,
                              const AttentionLaunch& launch, absl::Span<void* const> buffers,
                              cudaStream_t stream = nullptr);

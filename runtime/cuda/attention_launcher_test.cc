@@ -24,7 +24,7 @@ TEST(AttentionLauncherTest, BhsdWordsAndGrid) {
   auto l = BuildAttentionLaunch(Kernel(false, false, false), 8, 2,
                                 {{3, 8, 17, 64}, {3, 2, 33, 64}, {3, 2, 33, 32}});
   ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_THAT(l->words, ElementsAre(3, 8, 2, 17, 33, 0, 0, 0, 0, 0, 0, 0));
+  EXPECT_THAT(l->words, ElementsAre(3, 8, 2, 17, 33, 0, 0, 0, 0, 0, 0, 0, 1));
   EXPECT_THAT(l->grid, ElementsAre(2, 8, 3));  // ceil(17 / 16) query tiles.
 }
 
@@ -34,7 +34,7 @@ TEST(AttentionLauncherTest, BsdWithMaskAndBroadcastBias) {
                                 {{2, 5, 256}, {2, 7, 256}, {2, 7, 128}, {2, 7}, {4, 1, 7}});
   ASSERT_TRUE(l.ok()) << l.status();
   // Row strides (bsd): the elements between tokens of q, k and v.
-  EXPECT_THAT(l->words, ElementsAre(2, 4, 4, 5, 7, 0, 7, 0, 1, 256, 256, 128));
+  EXPECT_THAT(l->words, ElementsAre(2, 4, 4, 5, 7, 0, 7, 0, 1, 256, 256, 128, 1));
   EXPECT_THAT(l->grid, ElementsAre(1, 4, 2));
 }
 
@@ -42,7 +42,7 @@ TEST(AttentionLauncherTest, FullBiasStrides) {
   auto l = BuildAttentionLaunch(Kernel(false, false, true), 2, 1,
                                 {{1, 2, 3, 64}, {1, 1, 5, 64}, {1, 1, 5, 32}, {1, 2, 3, 5}});
   ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_THAT(l->words, ElementsAre(1, 2, 1, 3, 5, 0, 15, 5, 1, 0, 0, 0));
+  EXPECT_THAT(l->words, ElementsAre(1, 2, 1, 3, 5, 0, 15, 5, 1, 0, 0, 0, 1));
 }
 
 TEST(AttentionLauncherTest, PackedQkvIsOneTensorWithItsWidthAsRowStride) {
@@ -57,7 +57,7 @@ TEST(AttentionLauncherTest, PackedQkvIsOneTensorWithItsWidthAsRowStride) {
   const std::vector<int64_t> qkv = {2, 9, 512};
   auto l = BuildAttentionLaunch(*k, 4, 2, {qkv, qkv, qkv});
   ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_THAT(l->words, ElementsAre(2, 4, 2, 9, 9, 0, 0, 0, 0, 512, 512, 512));
+  EXPECT_THAT(l->words, ElementsAre(2, 4, 2, 9, 9, 0, 0, 0, 0, 512, 512, 512, 1));
   EXPECT_FALSE(BuildAttentionLaunch(*k, 4, 2, {{2, 9, 448}, {2, 9, 448}, {2, 9, 448}}).ok());
 }
 
@@ -77,6 +77,47 @@ TEST(AttentionLauncherTest, GridFollowsTheKernelsQueryTile) {
   bad.query_tile = 0;
   EXPECT_FALSE(BuildAttentionLaunch(bad, 4, 4, {{2, 4, 130, 64}, {2, 4, 130, 64},
                                                 {2, 4, 130, 64}}).ok());
+}
+
+TEST(AttentionLauncherTest, PacksQueryTilesOnlyPastOneWaveWithResidentKeys) {
+  AttentionConfig c;
+  c.dtype = DType::kF16;
+  c.bsd = true;
+  c.head_dim = c.v_head_dim = 64;
+  c.scale = 0.125f;
+  auto k = EmitAttentionKernel(c, "attn");
+  ASSERT_TRUE(k.ok()) << k.status();
+  ASSERT_EQ(k->resident_keys, 128);
+  auto shapes = [](int64_t b, int64_t s) {
+    return std::vector<std::vector<int64_t>>(3, {b, s, 12 * 64});
+  };
+  // BERT-base batch 32, seq 128: 768 blocks, 396 resident (3 per SM on 132 SMs): two tiles each.
+  auto l = BuildAttentionLaunch(*k, 12, 12, shapes(32, 128));
+  ASSERT_TRUE(l.ok()) << l.status();
+  AttentionLaunch p = PackQueryTiles(*k, *l, 396);
+  EXPECT_EQ(p.words[12], 2);
+  EXPECT_THAT(p.grid, ElementsAre(1, 12, 32));
+  // Batch 1 fits one wave, and an unknown device packs nothing.
+  auto one = BuildAttentionLaunch(*k, 12, 12, shapes(1, 128));
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(PackQueryTiles(*k, *one, 396).words[12], 1);
+  EXPECT_EQ(PackQueryTiles(*k, *l, 0).words[12], 1);
+  // 129 keys do not stay resident.
+  auto long_keys = BuildAttentionLaunch(*k, 12, 12, shapes(32, 129));
+  ASSERT_TRUE(long_keys.ok()) << long_keys.status();
+  EXPECT_EQ(PackQueryTiles(*k, *long_keys, 396).words[12], 1);
+  // Five tiles against a capacity of a third of the blocks: three per block, two blocks.
+  auto five = BuildAttentionLaunch(*k, 12, 12, shapes(1, 300));
+  ASSERT_TRUE(five.ok()) << five.status();
+  five->words[4] = 100;  // As if the keys were shorter than the queries.
+  AttentionLaunch q = PackQueryTiles(*k, *five, 20);
+  EXPECT_EQ(q.words[12], 3);
+  EXPECT_THAT(q.grid, ElementsAre(2, 12, 1));
+  // A head size whose pipeline keeps no keys resident never packs.
+  c.head_dim = c.v_head_dim = 128;
+  auto big = EmitAttentionKernel(c, "attn");
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_EQ(big->resident_keys, 0);
 }
 
 TEST(AttentionLauncherTest, RejectsMismatchedShapes) {

@@ -14,19 +14,11 @@ namespace {
 // above that on any current GPU while staying far below the 2^31-1 limit.
 constexpr int64_t kMaxBlocks = 65535;
 
-// Threads all of the current device's SMs hold at once (2048 per SM on Hopper), cached; 0
-// when the device cannot be queried (RowBlockSize then picks a warp per row, also correct).
+// Threads all of the current device's SMs hold at once (2048 per SM on Hopper); 0 when the
+// device cannot be queried (RowBlockSize then picks a warp per row, also correct).
 int64_t ResidentThreads() {
-  static const int64_t threads = [] {
-    int ordinal = 0;
-    if (cudaGetDevice(&ordinal) != cudaSuccess) {
-      cudaGetLastError();
-      return int64_t{0};
-    }
-    absl::StatusOr<DeviceInfo> d = QueryDevice(ordinal);
-    return d.ok() ? int64_t{d->sm_count} * d->threads_per_sm : int64_t{0};
-  }();
-  return threads;
+  const DeviceLimits& d = CurrentDeviceLimits();
+  return d.sm_count * d.threads_per_sm;
 }
 
 // Appends `exprs` evaluated, padded with `pad` to `count` words (the struct's arrays have at
@@ -88,6 +80,19 @@ absl::StatusOr<KernelParams> RowParams(const EmittedKernel& kernel,
 }
 
 }  // namespace
+
+const DeviceLimits& CurrentDeviceLimits() {
+  static const DeviceLimits limits = [] {
+    int ordinal = 0;
+    if (cudaGetDevice(&ordinal) != cudaSuccess) {
+      cudaGetLastError();
+      return DeviceLimits{};
+    }
+    absl::StatusOr<DeviceInfo> d = QueryDevice(ordinal);
+    return d.ok() ? DeviceLimits{d->sm_count, d->threads_per_sm} : DeviceLimits{};
+  }();
+  return limits;
+}
 
 absl::StatusOr<KernelParams> BuildKernelParams(const EmittedKernel& kernel,
                                                const SymbolBindings& bindings) {

@@ -25,6 +25,14 @@ struct KernelParams {
   int64_t work_items = 0;  // Threads' worth of work (elements / vector width, or rows).
 };
 
+// The current device's SM count and resident threads per SM, queried once per process; zeros
+// when the device cannot be queried.
+struct DeviceLimits {
+  int64_t sm_count = 0;
+  int64_t threads_per_sm = 0;
+};
+const DeviceLimits& CurrentDeviceLimits();
+
 // Evaluates `kernel`'s launch DimExprs under `bindings` into its params struct. Pure (no GPU);
 // an unbound symbol or a malformed description is an error naming the kernel.
 absl::StatusOr<KernelParams> BuildKernelParams(const EmittedKernel& kernel,
