@@ -255,6 +255,8 @@ graph main(%x: f16[rows,64]) {
 // Rows that 16-byte vectors do not tile (60 f16 columns), and a row computed by a prologue
 // (a Gather), stay scalar: cached in registers, column c = threadIdx.x + i * block.
 TEST(KernelEmitterTest, RowKernelStaysScalarWhenVectorsDoNotFit) {
+  // Rows of 60 halves are not whole vectors; a row assembled by a Concat of two gathered
+  // halves is not one gathered row.
   constexpr char kOdd[] = R"(
 graph main(%x: f16[rows,60]) {
   %y: f16[rows,60] = FusedKernel(%x) @fused_sm body
@@ -265,13 +267,43 @@ graph main(%x: f16[rows,60]) {
   return %y
 }
 )";
+  constexpr char kConcat[] = R"(
+graph main(%t1: f16[100,32], %t2: f16[100,32], %ids: i64[batch,seq]) {
+  %y: f16[batch,seq,64] = FusedKernel(%t1, %t2, %ids) @fused_cat body
+    graph fused(%t1: f16[100,32], %t2: f16[100,32], %ids: i64[batch,seq]) {
+      %a: f16[batch,seq,32] = Gather(%t1, %ids) {axis=0} @ga
+      %b: f16[batch,seq,32] = Gather(%t2, %ids) {axis=0} @gb
+      %e: f16[batch,seq,64] = Concat(%a, %b) {axis=-1} @cat
+      %y: f16[batch,seq,64] = Softmax(%e) {axis=-1} @sm
+      return %y
+    }
+  return %y
+}
+)";
+  for (const char* text : {kOdd, kConcat}) {
+    absl::StatusOr<EmittedKernel> k = EmitFirst(text);
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_EQ(k->vector_width, 1);
+    EXPECT_TRUE(absl::StrContains(k->source, "const kiln_i64 c = threadIdx.x + (kiln_i64)i * "))
+        << k->source;
+    EXPECT_FALSE(absl::StrContains(k->source, "kiln_load16")) << k->source;
+    ExpectCompiles(*k);
+  }
+}
+
+TEST(KernelEmitterTest, RowKernelLoadsGatheredTableRowsAsVectors) {
+  // An embedding LayerNorm's prologue: two gathered tables (one broadcast over the batch)
+  // added. Each table row is found once per row, wrapped as Gather wraps it, and read as
+  // 16-byte vectors.
   constexpr char kGathered[] = R"(
-graph main(%table: f16[100,64], %ids: i64[batch,seq]) {
-  %y: f16[batch,seq,64] = FusedKernel(%table, %ids) @fused_emb body
-    graph fused(%table: f16[100,64], %ids: i64[batch,seq]) {
-      %e: f16[batch,seq,64] = Gather(%table, %ids) {axis=0} @emb
+graph main(%words: f16[100,64], %pos: f16[16,64], %ids: i64[batch,seq], %pids: i64[1,seq]) {
+  %y: f16[batch,seq,64] = FusedKernel(%words, %pos, %ids, %pids) @fused_emb body
+    graph fused(%words: f16[100,64], %pos: f16[16,64], %ids: i64[batch,seq], %pids: i64[1,seq]) {
+      %e: f16[batch,seq,64] = Gather(%words, %ids) {axis=0} @emb
+      %p: f16[1,seq,64] = Gather(%pos, %pids) {axis=0} @pemb
+      %s: f16[batch,seq,64] = Add(%e, %p) @add
       %w: f16[64] = Constant() {value=tensor<f16[64]> elided} @w
-      %y: f16[batch,seq,64] = RMSNormalization(%e, %w) {axis=-1, epsilon=1e-06} @rms
+      %y: f16[batch,seq,64] = RMSNormalization(%s, %w) {axis=-1, epsilon=1e-06} @rms
       return %y
     }
   return %y
@@ -281,16 +313,15 @@ graph main(%table: f16[100,64], %ids: i64[batch,seq]) {
   std::string ones;
   for (int i = 0; i < 64; ++i) ones += i ? ", 1" : "1";
   gathered.replace(gathered.find("elided"), 6, "[" + ones + "]");
-  for (const std::string& text : {std::string(kOdd), gathered}) {
-    absl::StatusOr<EmittedKernel> k = EmitFirst(text);
-    ASSERT_TRUE(k.ok()) << k.status();
-    EXPECT_EQ(k->vector_width, 1);
-    EXPECT_EQ(k->block_size, 32);
-    EXPECT_TRUE(absl::StrContains(k->source, "const kiln_i64 c = threadIdx.x + (kiln_i64)i * 32;"))
-        << k->source;
-    EXPECT_FALSE(absl::StrContains(k->source, "kiln_load16")) << k->source;
-    ExpectCompiles(*k);
+  absl::StatusOr<EmittedKernel> k = EmitFirst(gathered);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->vector_width, 8);
+  for (const char* want :
+       {"kiln_wrap_index((kiln_i64)ids_1, (kiln_i64)100)", "kiln_load16(words + table_row * p.cols",
+        "kiln_wrap_index((kiln_i64)pids_1, (kiln_i64)16)", "kiln_load16(pos + table_row_1 * p.cols"}) {
+    EXPECT_TRUE(absl::StrContains(k->source, want)) << want << "\n" << k->source;
   }
+  ExpectCompiles(*k);
 }
 
 constexpr char kTwoShapes[] = R"(

@@ -14,12 +14,18 @@ namespace {
 
 enum class RowOp { kSoftmax, kLayerNorm, kRmsNorm };
 
-// A reduction operand that is a kernel input read at the row's own element (directly or through
-// contiguous views): in vectorised mode it is loaded 16 bytes at a time.
+// A value of the row's prologue that vectorised mode loads 16 bytes at a time: `value` at
+// `index` (whose last entry is the column, "c") is element c of one row of kernel input
+// `pointer`. That row is the reduction's own (a kernel input read at the row's element, directly
+// or through contiguous views), or, for an axis-0 Gather of a [rows, cols] kernel input (an
+// embedding table), row `gather_indices` (at `index` without its column) of that table.
 struct VectorOperand {
-  const Value* value;   // As the reduction sees it.
-  std::string pointer;  // The kernel parameter holding it.
+  const Value* value;
+  Index index;
+  std::string pointer;  // The kernel parameter holding the row's tensor.
   DType dtype;
+  const Value* gather_indices = nullptr;
+  DimExpr table_rows = DimExpr(0);
 };
 
 // Emitting state: the row loop's index and the pieces each pass needs.
@@ -44,6 +50,10 @@ struct RowContext {
   // for a one-warp block.
   bool dynamic_block = false;
   std::vector<VectorOperand> loads = {};
+  // The threads' columns (or runs) tile the constant row exactly, so no column needs a guard
+  // at the row's end; the loads of every column are then unconditional, and the compiler may
+  // share what they have in common (a prologue's per-row Gather indices).
+  bool exact = false;
 };
 
 constexpr int64_t kMaxCachedCols = 8192;
@@ -56,6 +66,7 @@ int OpenRuns(const RowContext& ctx, SourceWriter& code) {
   code.Open(absl::StrCat("for (int k = 0; k < ", ctx.runs, "; ++k)"));
   code.Line(absl::StrCat("const kiln_i64 vc = threadIdx.x + (kiln_i64)k * ",
                          ctx.dynamic_block ? "blockDim.x" : absl::StrCat(ctx.block), ";"));
+  if (ctx.exact) return 1;
   code.Open(absl::StrCat("if (vc < p.cols / ", ctx.vec, ")"));
   return 2;
 }
@@ -87,6 +98,7 @@ int OpenColumns(const RowContext& ctx, SourceWriter& code,
   code.Line("#pragma unroll");
   code.Open(absl::StrCat("for (int i = 0; i < ", ctx.per_thread, "; ++i)"));
   code.Line(absl::StrCat("const kiln_i64 c = threadIdx.x + (kiln_i64)i * ", ctx.block, ";"));
+  if (ctx.exact) return 1;
   code.Open("if (c < p.cols)");
   return 2;
 }
@@ -129,14 +141,36 @@ absl::Status ColumnLoop(const RowContext& ctx, ExprEmitter& e,
   return absl::OkStatus();
 }
 
-// Vectorised mode, at the start of a run: one 16-byte load per operand in `ctx.loads`; returns
-// the lane arrays, in that order.
-std::vector<std::string> LoadVectors(const RowContext& ctx, SourceWriter& code) {
-  std::vector<std::string> lanes;
+// Vectorised mode, at the row's start: the element offset of each operand's row in its tensor
+// (a Gather's table row is wrapped as EmitGather wraps it).
+absl::StatusOr<std::vector<std::string>> RowOffsets(const RowContext& ctx, ExprEmitter& e) {
+  std::vector<std::string> offsets;
   for (const VectorOperand& op : ctx.loads) {
+    if (op.gather_indices == nullptr) {
+      offsets.push_back("row * p.cols");
+      continue;
+    }
+    Index at(op.index.begin(), op.index.end() - 1);
+    ASSIGN_OR_RETURN(std::string raw, e.ValueAt(op.gather_indices, at));
+    offsets.push_back(absl::StrCat(
+        e.Let("kiln_i64", "table_row",
+              absl::StrCat("kiln_wrap_index((kiln_i64)", raw, ", ",
+                           e.dims().Ref64(op.table_rows), ")")),
+        " * p.cols"));
+  }
+  return offsets;
+}
+
+// Vectorised mode, at the start of a run: one 16-byte load per operand in `ctx.loads`, its
+// row at `offsets`; returns the lane arrays, in that order.
+std::vector<std::string> LoadVectors(const RowContext& ctx, const std::vector<std::string>& offsets,
+                                     SourceWriter& code) {
+  std::vector<std::string> lanes;
+  for (size_t k = 0; k < ctx.loads.size(); ++k) {
+    const VectorOperand& op = ctx.loads[k];
     std::string vec = code.FreshName(op.pointer + "_vec");
-    code.Line(absl::StrCat("const kiln_vec16 ", vec, " = kiln_load16(", op.pointer,
-                           " + row * p.cols + vc * ", ctx.vec, ");"));
+    code.Line(absl::StrCat("const kiln_vec16 ", vec, " = kiln_load16(", op.pointer, " + ",
+                           offsets[k], " + vc * ", ctx.vec, ");"));
     std::string st = StorageType(op.dtype);
     lanes.push_back(code.FreshName(op.pointer + "_lanes"));
     code.Line(absl::StrCat("const ", st, "* const ", lanes.back(), " = reinterpret_cast<const ",
@@ -149,12 +183,13 @@ std::vector<std::string> LoadVectors(const RowContext& ctx, SourceWriter& code) 
 absl::Status LoadRow(const RowContext& ctx, ExprEmitter& e) {
   SourceWriter& code = e.code();
   code.Line(absl::StrCat("float xs[", ctx.per_thread, "];"));
+  ASSIGN_OR_RETURN(std::vector<std::string> offsets, RowOffsets(ctx, e));
   std::vector<std::string> lanes;
-  int scopes = OpenColumns(ctx, code, [&] { lanes = LoadVectors(ctx, code); });
+  int scopes = OpenColumns(ctx, code, [&] { lanes = LoadVectors(ctx, offsets, code); });
   ExprEmitter::Memo saved = e.Save();
   for (size_t k = 0; k < lanes.size(); ++k) {
     const VectorOperand& op = ctx.loads[k];
-    e.Bind(op.value, ColumnIndex(ctx),
+    e.Bind(op.value, op.index,
            e.Let(ComputeType(op.dtype), op.value->name(),
                  LoadConvert(op.dtype, absl::StrCat(lanes[k], "[j]"))));
   }
@@ -361,33 +396,90 @@ absl::Status EmitOutputPass(const RowContext& ctx, ExprEmitter& e, const Graph& 
   return absl::OkStatus();
 }
 
-// The vectorised mode's operands: the reduction's row inputs (input 0, and the skip input) that
-// are kernel inputs read at the row's own element, directly or through contiguous views, with
-// one element size of 2 or 4 bytes. Empty when input 0 is not one (it then takes a prologue
-// computed per element, such as a Gather): the kernel stays scalar.
-std::vector<VectorOperand> VectorOperands(const RowContext& ctx, const Graph& body,
-                                          const std::vector<std::string>& input_vars) {
-  const Node& r = ctx.reduction;
-  DimExpr numel = r.input(0)->type().NumElements();
-  std::vector<VectorOperand> loads;
-  for (int k = 0; k < (ctx.skip ? 2 : 1); ++k) {
-    const Value* v = r.input(k);
-    if (v->type().dims != ctx.dims) break;
+// Walks the prologue of `v` at `idx` (as ValueAt will) through elementwise ops to the values
+// vectorised mode can load: a kernel input at the row's own element, or an axis-0 Gather of a
+// [rows, cols] kernel input. Returns false when some value the column varies reaches neither
+// (it would be loaded a lane at a time).
+bool CollectVectorOperands(const RowContext& ctx, const ExprEmitter& e, const Graph& body,
+                           const std::vector<std::string>& input_vars, const Value* v,
+                           const Index& idx, std::vector<VectorOperand>& out) {
+  if (idx.empty() || idx.back() != "c") return true;  // The same for every column of the row.
+  auto input_var = [&](const Value* x) -> const std::string* {
+    auto it = std::find(body.inputs().begin(), body.inputs().end(), x);
+    if (it == body.inputs().end() || x->sym_value().has_value()) return nullptr;
+    return &input_vars[it - body.inputs().begin()];
+  };
+  if (v->type().dims == ctx.dims && idx == ColumnIndex(ctx)) {
     const Value* source = v;
     while (source->producer() != nullptr && IsContiguousView(source->producer()->op())) {
       source = source->producer()->input(0);
     }
-    auto it = std::find(body.inputs().begin(), body.inputs().end(), source);
-    if (it == body.inputs().end() || source->type().NumElements() != numel ||
-        source->sym_value().has_value() ||
-        DTypeSize(source->type().dtype) != DTypeSize(r.input(0)->type().dtype)) {
-      break;
+    if (const std::string* var = input_var(source);
+        var != nullptr && source->type().NumElements() == v->type().NumElements()) {
+      out.push_back({v, idx, *var, source->type().dtype});
+      return true;
     }
-    loads.push_back({v, input_vars[it - body.inputs().begin()], source->type().dtype});
   }
-  if (loads.empty() || loads[0].value != r.input(0)) return {};
-  size_t size = DTypeSize(loads[0].dtype);
+  const Node* n = v->producer();
+  if (n == nullptr || v->sym_value().has_value()) return false;
+  if (n->op() == OpKind::kGather) {
+    const Value* table = n->input(0);
+    const std::vector<DimExpr>& t = table->type().dims;
+    const std::string* var = input_var(table);
+    if (var != nullptr && t.size() == 2 && t[1] == ctx.dims.back() &&
+        (n->attr_int("axis") == 0 || n->attr_int("axis") == -2)) {
+      out.push_back({v, idx, *var, table->type().dtype, n->input(1), t[0]});
+      return true;
+    }
+    return false;
+  }
+  const FusionKind kind = GetOpInfo(n->op()).fusion;
+  if (n->num_outputs() != 1 || IsContiguousView(n->op()) || n->op() == OpKind::kExpand ||
+      (kind != FusionKind::kElementwise && kind != FusionKind::kBroadcast)) {
+    return false;
+  }
+  bool complete = true;
+  for (int i = 0; i < n->num_inputs(); ++i) {
+    const Value* in = n->input(i);
+    if (in == nullptr) continue;
+    complete &= CollectVectorOperands(ctx, e, body, input_vars, in,
+                                      e.Broadcast(idx, v->type().dims, in->type().dims), out);
+  }
+  return complete;
+}
+
+// The vectorised mode's operands (see CollectVectorOperands), all of one element size, 2 or 4
+// bytes: those of the reduction's input 0 (every value its columns vary must be one) and of the
+// skip input (those found). Empty when input 0's are incomplete: the kernel stays scalar.
+std::vector<VectorOperand> VectorOperands(const RowContext& ctx, const ExprEmitter& e,
+                                          const Graph& body,
+                                          const std::vector<std::string>& input_vars) {
+  const Node& r = ctx.reduction;
+  std::vector<VectorOperand> found;
+  if (!CollectVectorOperands(ctx, e, body, input_vars, r.input(0), ColumnIndex(ctx), found) ||
+      found.empty()) {
+    return {};
+  }
+  const size_t size = DTypeSize(found[0].dtype);
   if (size != 2 && size != 4) return {};
+  for (const VectorOperand& op : found) {
+    if (DTypeSize(op.dtype) != size) return {};
+  }
+  if (ctx.skip) {
+    std::vector<VectorOperand> skip;
+    const Value* s = r.input(1);
+    CollectVectorOperands(ctx, e, body, input_vars, s,
+                          e.Broadcast(ColumnIndex(ctx), ctx.dims, s->type().dims), skip);
+    for (VectorOperand& op : skip) {
+      if (DTypeSize(op.dtype) == size) found.push_back(std::move(op));
+    }
+  }
+  // One load per distinct value and index (a prologue may reach one Gather twice).
+  std::vector<VectorOperand> loads;
+  for (VectorOperand& op : found) {
+    auto same = [&](const VectorOperand& o) { return o.value == op.value && o.index == op.index; };
+    if (std::none_of(loads.begin(), loads.end(), same)) loads.push_back(std::move(op));
+  }
   return loads;
 }
 
@@ -440,9 +532,12 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
   kernel.rows = DimExpr(1);
   for (const DimExpr& d : leading) kernel.rows = kernel.rows * d;
   kernel.cols = dims.back();
+  code.Indent();
+  code.Open("for (kiln_i64 row = blockIdx.x; row < p.rows; row += gridDim.x)");
+  ctx.leading = e.Delinearize("row", leading);
   if (std::optional<int64_t> c = kernel.cols.as_const()) {
     kernel.block_size = static_cast<int>(std::clamp<int64_t>((*c + 31) / 32 * 32, 32, 256));
-    std::vector<VectorOperand> loads = VectorOperands(ctx, body, input_vars);
+    std::vector<VectorOperand> loads = VectorOperands(ctx, e, body, input_vars);
     int vec = loads.empty() ? 1 : static_cast<int>(16 / DTypeSize(loads[0].dtype));
     if (*c > 0 && *c <= kMaxCachedCols && vec > 1 && *c % vec == 0) {
       // One vector per thread and run, at most 256 threads. Rows of up to kMaxWarpRuns
@@ -460,17 +555,16 @@ absl::StatusOr<EmittedKernel> EmitRowReductionKernel(const Node& node, const Nod
                                   (kernel.warp_rows ? 32 : ctx.block));
       ctx.per_thread = ctx.runs * vec;
       ctx.loads = std::move(loads);
+      ctx.exact = !ctx.dynamic_block && vectors == int64_t{ctx.runs} * ctx.block;
     } else if (*c > 0 && *c <= kMaxCachedCols) {
       // About four columns per thread (fewer threads idle at the row's end), at most 256.
       kernel.block_size = static_cast<int>(std::clamp<int64_t>((*c / 4 + 31) / 32 * 32, 32, 256));
       ctx.block = kernel.block_size;
       ctx.per_thread = static_cast<int>((*c + ctx.block - 1) / ctx.block);
+      ctx.exact = *c == int64_t{ctx.per_thread} * ctx.block;
     }
   }
 
-  code.Indent();
-  code.Open("for (kiln_i64 row = blockIdx.x; row < p.rows; row += gridDim.x)");
-  ctx.leading = e.Delinearize("row", leading);
   if (ctx.per_thread > 0) RETURN_IF_ERROR(LoadRow(ctx, e));
   ASSIGN_OR_RETURN(auto stats, EmitStatistics(ctx, e));
   RETURN_IF_ERROR(EmitOutputPass(ctx, e, body, stats, output_vars));
