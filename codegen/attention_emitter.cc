@@ -20,7 +20,7 @@ constexpr char kParams[] = R"CUDA(
 #define KILN_ATTENTION_PARAMS_DEFINED
 struct KilnAttentionParams {
   kiln_i64 batch, q_heads, kv_heads, q_seq, kv_seq, bias_stride[4], row_stride[3];
-  kiln_i64 q_tiles;  // Query tiles per block (EmittedAttention::resident_keys).
+  kiln_i64 q_tiles;  // Query tiles per block: read by EmittedAttention::tiles_name only.
 };
 #endif
 )CUDA";

@@ -295,12 +295,9 @@ constexpr QueryTiles kQueryTiles = {
     R"CUDA(  // The block's next query tile, staged into Q's region during key tile 0.
   const bool stage_next = pass + 1 < passes && q0 >= BQ;)CUDA",
     R"CUDA(  if (!stage_next) break;
-  // The next query tile: its Q was staged during key tile 0 (or is staged here, without one).
+  // The next query tile: its Q was staged during key tile 0. A tile without key tiles stages
+  // none, but every later one has none either (key_end only falls as q0 does), so reads no Q.
   q0 -= BQ;
-  if (tiles == 0) {
-    __syncthreads();
-    kiln_attn_stage<D, BQ>(sq, qs, q_stride, q0, Sq, vec);
-  }
   kiln_cp_async_commit();
   kiln_cp_async_wait<0>();
   __syncthreads();

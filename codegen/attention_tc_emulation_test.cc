@@ -189,6 +189,12 @@ TEST(AttentionTensorCoreEmulationTest, GeneratedKernelMatchesTheReferenceOnTheCp
        .resident_blocks = 1},
       {.dtype = DType::kBF16, .bsd = true, .batch = 1, .hq = 2, .hkv = 1, .sq = 150, .skv = 40,
        .mask = "causal", .empty = "uniform", .resident_blocks = 2},
+      // Key-less tiles before the block's last (none of them stages or reads a Q), and the
+      // element-copy staging of unaligned inputs.
+      {.batch = 1, .hq = 2, .hkv = 2, .sq = 300, .skv = 100, .mask = "causal",
+       .resident_blocks = 1},
+      {.batch = 1, .hq = 2, .hkv = 1, .sq = 200, .skv = 70, .mask = "padding", .misalign = true,
+       .resident_blocks = 1},
   };
   for (const EmuCase& c : cases) RunEmulated(c, dir, rng);
   std::error_code ec;

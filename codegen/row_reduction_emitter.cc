@@ -51,8 +51,9 @@ struct RowContext {
   bool dynamic_block = false;
   std::vector<VectorOperand> loads = {};
   // The threads' columns (or runs) tile the constant row exactly, so no column needs a guard
-  // at the row's end; the loads of every column are then unconditional, and the compiler may
-  // share what they have in common (a prologue's per-row Gather indices).
+  // at the row's end, and the loads of every column are unconditional (the compiler may then
+  // share per-row work between them, such as a scalar prologue's Gather index chains). Relies
+  // on the launcher running such kernels with exactly `block` threads (RowBlockSize).
   bool exact = false;
 };
 

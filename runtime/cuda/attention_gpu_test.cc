@@ -251,8 +251,9 @@ TEST(FusedAttentionGpuTest, TensorCoreKernelMatchesTheReference) {
         {.bsd = true, .sq = 70, .skv = 70, .mask = "both", .bias = {4, 1, 70}},
         {.sq = 70, .skv = 90, .mask = "padding", .misalign = true},
         {.bsd = true, .head = 128, .sq = 17, .skv = 33, .mask = "causal", .misalign = true},
-        // Grids past one wave with every key resident (1152 and 1600 blocks against 396 on an
-        // H100): blocks take 2 and 5 query tiles; the causal one's first three tiles see no key.
+        // Grids past one wave with every key resident (1152 and 1600 blocks; an H100 holds 396
+        // of these kernels' blocks): blocks take several query tiles (2, and 5 on an H100); the
+        // causal one's first three tiles see no key.
         {.bsd = true, .batch = 48, .hq = 12, .hkv = 12, .sq = 128, .skv = 128, .mask = "padding"},
         {.batch = 40, .hq = 8, .hkv = 2, .sq = 300, .skv = 100, .mask = "both"},
     };

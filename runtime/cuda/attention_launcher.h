@@ -33,8 +33,10 @@ absl::StatusOr<AttentionLaunch> BuildAttentionLaunch(
 // `launch` (one query tile per block) with q_tiles query tiles per block, when that pays:
 // the kernel keeps every key resident (kv_seq <= resident_keys) and its grid is more than
 // `resident_blocks` (the device's SMs times the kernel's blocks per SM) hold at once. Then
-// each block takes the fewest tiles that fit the grid in one wave, so a (batch, head)'s keys
-// are read once, and its second tile's Q arrives while the first is computed.
+// each block takes ceil(blocks / resident_blocks) tiles (at most all of its head's), so a
+// (batch, head)'s keys are read once per block and its next tile's Q arrives while the
+// current one is computed. That fits one wave when the blocks divide evenly (BERT-base b32 on
+// an H100: 768 blocks, 396 resident, 2 tiles each); it is not the exact fewest tiles that do.
 AttentionLaunch PackQueryTiles(const EmittedAttention& kernel, const AttentionLaunch& launch,
                                int64_t resident_blocks);
 

@@ -110,6 +110,8 @@ absl::StatusOr<KernelParams> BuildKernelParams(const EmittedKernel& kernel,
 }
 
 int RowBlockSize(const EmittedKernel& kernel, int64_t rows, int64_t resident_threads) {
+  // Any kernel without warp_rows must run with exactly its block_size threads: row kernels
+  // whose threads tile the row exactly drop the guard at the row's end.
   if (kernel.kind != EmittedKernel::Kind::kRowReduction || !kernel.warp_rows) {
     return kernel.block_size;
   }
