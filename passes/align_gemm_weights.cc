@@ -114,25 +114,10 @@ absl::StatusOr<bool> Align(Graph& graph, Node* constant, PassContext& ctx) {
   return true;
 }
 
-class AlignGemmWeights : public Pass {
- public:
-  absl::string_view name() const override { return kPass; }
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    bool changed = false;
-    std::vector<Node*> constants;
-    for (Node* n : graph.nodes()) {
-      if (n->op() == OpKind::kConstant) constants.push_back(n);
-    }
-    for (Node* n : constants) {
-      ASSIGN_OR_RETURN(bool aligned, Align(graph, n, ctx));
-      changed |= aligned;
-    }
-    return changed;
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateAlignGemmWeights() { return std::make_unique<AlignGemmWeights>(); }
+std::unique_ptr<Pass> CreateAlignGemmWeights() {
+  return MakeNodePass(std::string(kPass), OpKind::kConstant, Align);
+}
 
 }  // namespace kiln

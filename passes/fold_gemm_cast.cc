@@ -92,26 +92,11 @@ absl::StatusOr<bool> Fold(Graph& graph, Node* gemm, PassContext& ctx) {
   return true;
 }
 
-class FoldGemmCast : public Pass {
- public:
-  absl::string_view name() const override { return kPass; }
-  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
-    bool changed = false;
-    // A fold erases the GEMM and its cast and adds nodes; the snapshot holds only GEMMs.
-    std::vector<Node*> gemms;
-    for (Node* n : graph.nodes()) {
-      if (n->op() == OpKind::kFusedMatMul) gemms.push_back(n);
-    }
-    for (Node* n : gemms) {
-      ASSIGN_OR_RETURN(bool folded, Fold(graph, n, ctx));
-      changed |= folded;
-    }
-    return changed;
-  }
-};
-
 }  // namespace
 
-std::unique_ptr<Pass> CreateFoldGemmCast() { return std::make_unique<FoldGemmCast>(); }
+// A fold erases the GEMM and its cast and adds nodes; the snapshot holds only GEMMs.
+std::unique_ptr<Pass> CreateFoldGemmCast() {
+  return MakeNodePass(std::string(kPass), OpKind::kFusedMatMul, Fold);
+}
 
 }  // namespace kiln

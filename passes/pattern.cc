@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "ir/shape_inference.h"
+#include "ir/status_macros.h"
 
 namespace kiln {
 
@@ -52,7 +53,35 @@ class PatternPass : public Pass {
   std::vector<std::unique_ptr<RewritePattern>> patterns_;
 };
 
+class NodePass : public Pass {
+ public:
+  NodePass(std::string name, OpKind op, NodeRewrite rewrite)
+      : name_(std::move(name)), op_(op), rewrite_(std::move(rewrite)) {}
+  absl::string_view name() const override { return name_; }
+  absl::StatusOr<bool> Run(Graph& graph, PassContext& ctx) override {
+    std::vector<Node*> snapshot;
+    for (Node* n : graph.nodes()) {
+      if (n->op() == op_) snapshot.push_back(n);
+    }
+    bool changed = false;
+    for (Node* n : snapshot) {
+      ASSIGN_OR_RETURN(bool rewrote, rewrite_(graph, n, ctx));
+      changed |= rewrote;
+    }
+    return changed;
+  }
+
+ private:
+  std::string name_;
+  OpKind op_;
+  NodeRewrite rewrite_;
+};
+
 }  // namespace
+
+std::unique_ptr<Pass> MakeNodePass(std::string name, OpKind op, NodeRewrite rewrite) {
+  return std::make_unique<NodePass>(std::move(name), op, std::move(rewrite));
+}
 
 std::unique_ptr<Pass> MakePatternPass(std::string name,
                                       std::vector<std::unique_ptr<RewritePattern>> patterns) {

@@ -39,6 +39,13 @@ std::unique_ptr<Pass> MakePatternPass(std::string name,
                                       std::vector<std::unique_ptr<RewritePattern>> patterns);
 std::unique_ptr<Pass> MakePatternPass(std::string name, std::unique_ptr<RewritePattern> pattern);
 
+// A node's rewrite: whether it changed the graph.
+using NodeRewrite = std::function<absl::StatusOr<bool>(Graph&, Node*, PassContext&)>;
+// A pass named `name` that applies `rewrite` once to each `op` node the graph holds when the
+// pass starts (a snapshot: the rewrite may add and erase nodes, but must not erase another
+// node of the snapshot).
+std::unique_ptr<Pass> MakeNodePass(std::string name, OpKind op, NodeRewrite rewrite);
+
 // The producer of `v` if it is an `op` node, else null.
 Node* ProducerOf(const Value* v, OpKind op);
 // The constant tensor behind `v` (a Constant's output), else null.
