@@ -230,6 +230,10 @@ Index ExprEmitter::Reindex(const Index& idx, const std::vector<DimExpr>& out,
   return result;
 }
 
+std::string ExprEmitter::WrapIndex(const std::string& raw, const DimExpr& n) {
+  return absl::StrCat("kiln_wrap_index((kiln_i64)", raw, ", ", dims_.Ref64(n), ")");
+}
+
 Index ExprEmitter::Broadcast(const Index& idx, const std::vector<DimExpr>& out,
                              const std::vector<DimExpr>& in) const {
   Index result(in.size());

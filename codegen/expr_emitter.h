@@ -86,6 +86,9 @@ class ExprEmitter {
   // group by group, so only the groups that really merge or split dims are linearized.
   Index Reindex(const Index& idx, const std::vector<DimExpr>& out,
                 const std::vector<DimExpr>& in);
+  // Gather's index `raw` (any int64 read from data) into [0, n): negatives wrapped, then
+  // clamped, in 64 bits (a kiln_i64 expression).
+  std::string WrapIndex(const std::string& raw, const DimExpr& n);
   // `idx` of a value with `out` dims, as an index of an operand broadcast to it.
   Index Broadcast(const Index& idx, const std::vector<DimExpr>& out,
                   const std::vector<DimExpr>& in) const;

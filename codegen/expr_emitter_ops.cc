@@ -316,9 +316,7 @@ absl::StatusOr<std::string> ExprEmitter::EmitGather(const Node& n, const Index& 
   }
   // The index is data (any int64): wrapped and clamped in 64 bits, then narrowed.
   ASSIGN_OR_RETURN(std::string raw, ValueAt(indices, indices_idx));
-  data_idx[axis] = Let("kiln_idx", "index",
-                       absl::StrCat("(kiln_idx)kiln_wrap_index((kiln_i64)", raw, ", ",
-                                    dims_.Ref64(data_dims[axis]), ")"));
+  data_idx[axis] = Let("kiln_idx", "index", "(kiln_idx)" + WrapIndex(raw, data_dims[axis]));
   return ValueAt(data, data_idx);
 }
 

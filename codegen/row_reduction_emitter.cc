@@ -154,10 +154,7 @@ absl::StatusOr<std::vector<std::string>> RowOffsets(const RowContext& ctx, ExprE
     Index at(op.index.begin(), op.index.end() - 1);
     ASSIGN_OR_RETURN(std::string raw, e.ValueAt(op.gather_indices, at));
     offsets.push_back(absl::StrCat(
-        e.Let("kiln_i64", "table_row",
-              absl::StrCat("kiln_wrap_index((kiln_i64)", raw, ", ",
-                           e.dims().Ref64(op.table_rows), ")")),
-        " * p.cols"));
+        e.Let("kiln_i64", "table_row", e.WrapIndex(raw, op.table_rows)), " * p.cols"));
   }
   return offsets;
 }
